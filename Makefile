@@ -1,0 +1,80 @@
+# Fluxo front door. `make help` lists the targets; `make run` and `make test` are the two that matter.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+# pip reinstalls only when pyproject.toml is newer than these stamps.
+DEV_STAMP := $(VENV)/.installed-dev
+CDK_STAMP := $(VENV)/.installed-cdk
+
+FLUXO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export FLUXO_TEST_DATABASE_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration lint format openapi bench synth clean
+
+help: ## List the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
+
+install: $(DEV_STAMP) ## Create .venv and install fluxo with the dev extra (skipped when up to date)
+
+$(DEV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+run: install ## Migrate, load the demo data once, serve the API at http://127.0.0.1:8000
+	$(BIN)/fluxo migrate
+	$(BIN)/fluxo demo --if-missing
+	$(BIN)/fluxo serve --host 127.0.0.1 --port 8000
+
+test: install ## Run every test tier against PostgreSQL (FLUXO_TEST_DATABASE_URL)
+	scripts/ensure-postgres.sh
+	$(PYTEST) tests
+
+test-unit: install ## Run the unit tests only (no database, no network)
+	$(PYTEST) tests/unit
+
+test-integration: install ## Run the integration tests against PostgreSQL
+	scripts/ensure-postgres.sh
+	$(PYTEST) tests/integration
+
+lint: install ## ruff check, ruff format --check and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared functions events
+
+format: install ## Reformat the code and apply ruff's safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: install ## Regenerate docs/openapi.json from the app
+	@mkdir -p docs
+	$(BIN)/fluxo openapi > docs/openapi.json.tmp || { rm -f docs/openapi.json.tmp; exit 1; }
+	mv docs/openapi.json.tmp docs/openapi.json
+
+bench: install ## Run the benchmarks in bench/
+	@if [ -f bench/__main__.py ]; then \
+		$(BIN)/python -m bench; \
+	else \
+		echo "bench: no benchmarks yet (bench/__main__.py is missing)"; \
+	fi
+
+synth: install ## Synthesize the CDK app into cdk.out (installs the cdk extra)
+	@if [ -f app.py ]; then \
+		$(MAKE) --no-print-directory $(CDK_STAMP) && CDK_OUTDIR=cdk.out $(BIN)/python app.py; \
+	else \
+		echo "synth: the CDK app (app.py) is not there yet"; \
+	fi
+
+$(CDK_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -e '.[cdk]'
+	touch $@
+
+clean: ## Remove build output and caches (keeps .venv and local data)
+	rm -rf cdk.out build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		docs/openapi.json.tmp
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Domain event schemas: the envelope and one payload model per event type."""

@@ -1,0 +1,69 @@
+"""Payloads of the Transaction aggregate's events (the ``data`` of the envelope)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class TransactionSnapshot(_Payload):
+    """The state of a transaction after the change."""
+
+    account_id: UUID
+    amount: Decimal
+    currency: str
+    booked_on: date
+    value_on: date | None = None
+    booked_at: time | None = None
+    description: str
+    merchant: str | None = None
+    category_id: UUID | None = None
+    category_source: str | None = None
+    category_confidence: Decimal | None = None
+    notes: str | None = None
+    tags: list[str] = []
+    type: str | None = None
+    counterparty_document: str | None = None
+    status: str
+    instalment_number: int | None = None
+    instalment_total: int | None = None
+    external_id: str | None = None
+
+
+class TransactionCreated(_Payload):
+    transaction: TransactionSnapshot
+
+
+class TransactionUpdated(_Payload):
+    transaction: TransactionSnapshot
+    changes: dict[str, dict[str, Any]]
+    """Field name → {"from": old, "to": new}, in wire form."""
+
+
+class TransactionCategorized(_Payload):
+    transaction_id: UUID
+    previous_category_id: UUID | None
+    category_id: UUID | None
+    source: str
+    confidence: Decimal | None = None
+
+
+class TransactionDeleted(_Payload):
+    transaction: TransactionSnapshot
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "TransactionCreated": TransactionCreated,
+    "TransactionUpdated": TransactionUpdated,
+    "TransactionCategorized": TransactionCategorized,
+    "TransactionDeleted": TransactionDeleted,
+}

@@ -1,0 +1,1 @@
+"""One package per bounded context: a thin Lambda entry and its API router."""

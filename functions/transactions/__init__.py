@@ -1,0 +1,1 @@
+"""Transactions: accounts, categories, tags and transactions."""

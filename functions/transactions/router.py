@@ -1,0 +1,358 @@
+"""Routes of the transactions context: accounts, categories, tags, transactions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from functions.transactions.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPatch,
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
+    CategoryTreeOut,
+    TagIn,
+    TagOut,
+    TagPatch,
+    TransactionIn,
+    TransactionOut,
+    TransactionPage,
+    TransactionPatch,
+)
+from shared.db.models import Transaction
+from shared.domain.errors import FieldIssue, InvalidInput
+from shared.domain.pagination import TransactionSort
+from shared.domain.transactions import (
+    TransactionFilter,
+    TransactionQuery,
+    TransactionStatus,
+    TransactionType,
+)
+from shared.http.edge import (
+    CallerDep,
+    ContainerDep,
+    FluxoRoute,
+    IdempotencyKeyHeader,
+    idempotency,
+    mark_replay,
+)
+from shared.services.accounts import NewAccount
+from shared.services.categories import CategoryNode, NewCategory
+from shared.services.transactions import NewTransaction
+
+router = APIRouter(prefix="/v1", route_class=FluxoRoute)
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3".')
+]
+
+
+# Accounts
+
+
+@router.get("/accounts", tags=["accounts"], summary="Accounts of the workspace")
+def list_accounts(
+    container: ContainerDep, caller: CallerDep, include_archived: bool = False
+) -> list[AccountOut]:
+    accounts = container.accounts.list(caller, include_archived=include_archived)
+    return [AccountOut.model_validate(account) for account in accounts]
+
+
+@router.post(
+    "/accounts", tags=["accounts"], status_code=status.HTTP_201_CREATED, summary="Open an account"
+)
+def create_account(
+    request: Request,
+    response: Response,
+    body: AccountIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AccountOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    spec = NewAccount(**body.model_dump())
+    account, created = container.accounts.create(caller, spec, key)
+    mark_replay(response, created)
+    return AccountOut.model_validate(account)
+
+
+@router.get("/accounts/{account_id}", tags=["accounts"], summary="One account")
+def get_account(account_id: UUID, container: ContainerDep, caller: CallerDep) -> AccountOut:
+    return AccountOut.model_validate(container.accounts.get(caller, account_id))
+
+
+@router.patch("/accounts/{account_id}", tags=["accounts"], summary="Rename, archive, …")
+def update_account(
+    account_id: UUID, body: AccountPatch, container: ContainerDep, caller: CallerDep
+) -> AccountOut:
+    return AccountOut.model_validate(container.accounts.update(caller, account_id, body.changes()))
+
+
+@router.delete(
+    "/accounts/{account_id}",
+    tags=["accounts"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an empty account; one with history is archived instead",
+)
+def delete_account(account_id: UUID, container: ContainerDep, caller: CallerDep) -> None:
+    container.accounts.delete(caller, account_id)
+
+
+# Categories
+
+
+@router.get("/categories", tags=["categories"], summary="The category tree")
+def category_tree(
+    container: ContainerDep, caller: CallerDep, include_archived: bool = False
+) -> list[CategoryTreeOut]:
+    return [
+        _node(node) for node in container.categories.tree(caller, include_archived=include_archived)
+    ]
+
+
+@router.post(
+    "/categories",
+    tags=["categories"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a category, at the top or under a parent",
+)
+def create_category(
+    request: Request,
+    response: Response,
+    body: CategoryIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CategoryOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    category, created = container.categories.create(caller, NewCategory(**body.model_dump()), key)
+    mark_replay(response, created)
+    return CategoryOut.model_validate(category)
+
+
+@router.get("/categories/{category_id}", tags=["categories"], summary="One category")
+def get_category(category_id: UUID, container: ContainerDep, caller: CallerDep) -> CategoryOut:
+    return CategoryOut.model_validate(container.categories.get(caller, category_id))
+
+
+@router.patch(
+    "/categories/{category_id}", tags=["categories"], summary="Rename, move, archive or restore"
+)
+def update_category(
+    category_id: UUID, body: CategoryPatch, container: ContainerDep, caller: CallerDep
+) -> CategoryOut:
+    category = container.categories.update(caller, category_id, body.changes())
+    return CategoryOut.model_validate(category)
+
+
+def _node(node: CategoryNode) -> CategoryTreeOut:
+    out = CategoryTreeOut.model_validate(node.category)
+    out.children = [_node(child) for child in node.children]
+    return out
+
+
+# Tags
+
+
+@router.get("/tags", tags=["tags"], summary="Tags of the workspace")
+def list_tags(container: ContainerDep, caller: CallerDep) -> list[TagOut]:
+    return [TagOut.model_validate(tag) for tag in container.tags.list(caller)]
+
+
+@router.post("/tags", tags=["tags"], status_code=status.HTTP_201_CREATED, summary="Create a tag")
+def create_tag(
+    request: Request,
+    response: Response,
+    body: TagIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TagOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    tag, created = container.tags.create(caller, body.name, body.color, key)
+    mark_replay(response, created)
+    return TagOut.model_validate(tag)
+
+
+@router.patch("/tags/{tag_id}", tags=["tags"], summary="Rename or recolour a tag")
+def update_tag(tag_id: UUID, body: TagPatch, container: ContainerDep, caller: CallerDep) -> TagOut:
+    return TagOut.model_validate(container.tags.update(caller, tag_id, body.changes()))
+
+
+@router.delete(
+    "/tags/{tag_id}",
+    tags=["tags"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a tag (it is removed from its transactions)",
+)
+def delete_tag(tag_id: UUID, container: ContainerDep, caller: CallerDep) -> None:
+    container.tags.delete(caller, tag_id)
+
+
+# Transactions
+
+
+@router.get("/transactions", tags=["transactions"], summary="Search transactions, page by page")
+def list_transactions(
+    container: ContainerDep,
+    caller: CallerDep,
+    date_from: Annotated[date | None, Query(description="Booked on or after.")] = None,
+    date_to: Annotated[date | None, Query(description="Booked on or before.")] = None,
+    account_id: Annotated[list[UUID] | None, Query()] = None,
+    category_id: Annotated[list[UUID] | None, Query(description="With its children.")] = None,
+    uncategorized: bool = False,
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    type: Annotated[list[TransactionType] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words in the text.")] = None,
+    status_: Annotated[TransactionStatus | None, Query(alias="status")] = None,
+    sort: TransactionSort = TransactionSort.DATE_DESC,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TransactionPage:
+    _check_range("date", date_from, date_to)
+    _check_range("amount", amount_min, amount_max)
+    query = TransactionQuery(
+        filter=TransactionFilter(
+            date_from=date_from,
+            date_to=date_to,
+            account_ids=tuple(account_id or ()),
+            category_ids=tuple(category_id or ()),
+            uncategorized=uncategorized,
+            amount_min=amount_min,
+            amount_max=amount_max,
+            types=tuple(kind.value for kind in type or ()),
+            tags=tuple(tag or ()),
+            text=q or None,
+            status=status_,
+        ),
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    page = container.transactions.list(caller, query)
+    return TransactionPage(
+        items=[_transaction(item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "/transactions",
+    tags=["transactions"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a transaction",
+)
+def create_transaction(
+    request: Request,
+    response: Response,
+    body: TransactionIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TransactionOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    fields = body.model_dump()
+    spec = NewTransaction(**{**fields, "tags": tuple(fields["tags"])})
+    transaction, created = container.transactions.create(caller, spec, key)
+    mark_replay(response, created)
+    response.headers["ETag"] = _etag(transaction.version)
+    return _transaction(transaction)
+
+
+@router.get("/transactions/{transaction_id}", tags=["transactions"], summary="One transaction")
+def get_transaction(
+    transaction_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
+) -> TransactionOut:
+    transaction = container.transactions.get(caller, transaction_id)
+    response.headers["ETag"] = _etag(transaction.version)
+    return _transaction(transaction)
+
+
+@router.patch(
+    "/transactions/{transaction_id}",
+    tags=["transactions"],
+    summary="Change a transaction; needs the version you read (409 if it moved on)",
+)
+def update_transaction(
+    transaction_id: UUID,
+    body: TransactionPatch,
+    response: Response,
+    container: ContainerDep,
+    caller: CallerDep,
+    if_match: IfMatch = None,
+) -> TransactionOut:
+    version = _expected_version(if_match, body.version)
+    changes = body.changes(exclude=frozenset({"version"}))
+    transaction = container.transactions.update(caller, transaction_id, changes, version)
+    response.headers["ETag"] = _etag(transaction.version)
+    return _transaction(transaction)
+
+
+@router.delete(
+    "/transactions/{transaction_id}",
+    tags=["transactions"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a transaction",
+)
+def delete_transaction(
+    transaction_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
+) -> None:
+    container.transactions.delete(caller, transaction_id, _expected_version(if_match, None))
+
+
+def _transaction(transaction: Transaction) -> TransactionOut:
+    return TransactionOut.model_validate(
+        {
+            **{
+                name: getattr(transaction, name)
+                for name in TransactionOut.model_fields
+                if name != "tags"
+            },
+            "tags": sorted(link.tag.name for link in transaction.tag_links),
+        }
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    header_version = None
+    if if_match is not None:
+        match = _ETAG.fullmatch(if_match.strip())
+        if match is None:
+            raise InvalidInput(
+                'If-Match must be the ETag of the transaction, e.g. "3"',
+                issues=[FieldIssue(("header", "If-Match"), "not a version ETag")],
+            )
+        header_version = int(match.group(1))
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise InvalidInput(
+            "If-Match and the version field disagree",
+            issues=[FieldIssue(("body", "version"), "differs from If-Match")],
+        )
+    return header_version if header_version is not None else body_version
+
+
+def _check_range(name: str, low: object, high: object) -> None:
+    if low is not None and high is not None and low > high:  # type: ignore[operator]
+        raise InvalidInput(
+            f"{name} range is empty: the start is after the end",
+            issues=[
+                FieldIssue(
+                    ("query", f"{name}_from" if name == "date" else f"{name}_min"), "after the end"
+                )
+            ],
+        )

@@ -1,0 +1,197 @@
+"""Request and response bodies of the transactions context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import Field, StringConstraints, field_serializer
+
+from shared.domain.money import Money
+from shared.domain.transactions import (
+    AccountKind,
+    CategorySource,
+    TransactionStatus,
+    TransactionType,
+)
+from shared.http.schemas import PatchBody, RequestBody, ResponseBody
+
+Amount = Annotated[
+    Decimal,
+    Field(
+        allow_inf_nan=False,
+        description="Signed decimal: credit > 0, debit < 0.",
+        examples=["-123.45"],
+    ),
+]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Description = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Merchant = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Notes = Annotated[str, StringConstraints(max_length=2000)]
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+Document = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z./-]{1,20}$")]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Instalment = Annotated[int, Field(ge=1, le=999)]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class AccountIn(RequestBody):
+    name: Name
+    kind: AccountKind
+    currency: CurrencyCode | None = Field(None, description="Defaults to the workspace's.")
+    institution: Name | None = None
+    opening_balance: Amount = Decimal(0)
+
+
+class AccountPatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset(
+        {"name", "kind", "currency", "opening_balance", "archived"}
+    )
+    name: Name | None = None
+    kind: AccountKind | None = None
+    currency: CurrencyCode | None = None
+    institution: Name | None = None
+    opening_balance: Amount | None = None
+    archived: bool | None = None
+
+
+class AccountOut(ResponseBody):
+    id: UUID
+    name: str
+    kind: AccountKind
+    currency: str
+    institution: str | None
+    opening_balance: Decimal
+    archived: bool
+    created_at: datetime
+
+    @field_serializer("opening_balance")
+    def _in_minor_units(self, value: Decimal) -> str:
+        return str(Money(value, self.currency).quantized().amount)
+
+
+class CategoryIn(RequestBody):
+    name: Name
+    parent_id: UUID | None = None
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
+    kind: Annotated[str, StringConstraints(pattern=r"^(expense|income|transfer)$")] | None = None
+
+
+class CategoryPatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"name", "archived"})
+    name: Name | None = None
+    parent_id: UUID | None = Field(None, description="Move under another category; null = top.")
+    archived: bool | None = Field(None, description="Archiving hides the category and children.")
+
+
+class CategoryOut(ResponseBody):
+    id: UUID
+    parent_id: UUID | None
+    slug: str
+    name: str
+    labels: dict[str, str]
+    kind: str
+    archived: bool
+
+
+class CategoryTreeOut(CategoryOut):
+    children: list[CategoryTreeOut] = []
+
+
+class TagIn(RequestBody):
+    name: TagName
+    color: Color | None = None
+
+
+class TagPatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"name"})
+    name: TagName | None = None
+    color: Color | None = None
+
+
+class TagOut(ResponseBody):
+    id: UUID
+    name: str
+    color: str | None
+
+
+class TransactionIn(RequestBody):
+    account_id: UUID
+    amount: Amount
+    currency: CurrencyCode | None = Field(None, description="Must be the account's, if given.")
+    booked_on: date
+    value_on: date | None = None
+    booked_at: time | None = None
+    description: Description = Field(description="The line as the bank wrote it.")
+    merchant: Merchant | None = None
+    category_id: UUID | None = None
+    notes: Notes | None = None
+    tags: list[TagName] = Field(default_factory=list, max_length=20)
+    type: TransactionType | None = None
+    counterparty_document: Document | None = Field(None, description="CPF/CNPJ of the other side.")
+    status: TransactionStatus = TransactionStatus.BOOKED
+    instalment_number: Instalment | None = None
+    instalment_total: Instalment | None = None
+    external_id: ExternalId | None = Field(None, description="The bank's id (FITID, etc.).")
+
+
+class TransactionPatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset(
+        {"account_id", "amount", "booked_on", "description", "tags", "status", "version"}
+    )
+    version: int | None = Field(None, ge=1, description="Or send it in If-Match.")
+    account_id: UUID | None = None
+    amount: Amount | None = None
+    booked_on: date | None = None
+    value_on: date | None = None
+    booked_at: time | None = None
+    description: Description | None = None
+    merchant: Merchant | None = None
+    category_id: UUID | None = None
+    notes: Notes | None = None
+    tags: list[TagName] | None = Field(None, max_length=20)
+    type: TransactionType | None = None
+    counterparty_document: Document | None = None
+    status: TransactionStatus | None = None
+    instalment_number: Instalment | None = None
+    instalment_total: Instalment | None = None
+
+
+class TransactionOut(ResponseBody):
+    id: UUID
+    account_id: UUID
+    amount: Decimal
+    currency: str
+    booked_on: date
+    value_on: date | None
+    booked_at: time | None
+    description: str
+    merchant: str | None
+    category_id: UUID | None
+    category_source: CategorySource | None
+    category_confidence: Decimal | None
+    notes: str | None
+    tags: list[str]
+    type: str | None
+    counterparty_document: str | None
+    status: TransactionStatus
+    instalment_number: int | None
+    instalment_total: int | None
+    external_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @field_serializer("amount")
+    def _in_minor_units(self, value: Decimal) -> str:
+        return str(Money(value, self.currency).quantized().amount)
+
+
+class TransactionPage(ResponseBody):
+    items: list[TransactionOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

@@ -1,0 +1,1 @@
+"""Users: workspaces (tenants), members and profiles."""

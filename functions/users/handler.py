@@ -1,0 +1,5 @@
+"""Lambda entry of the users context (API Gateway proxy events)."""
+
+from shared.http.lambda_entry import api_handler
+
+handler = api_handler("users")

@@ -1,0 +1,1 @@
+"""Fluxo's domain, ports and adapters, services, settings, composition root and CLI."""

@@ -1,0 +1,1 @@
+"""AWS adapters of the ports (S3, EventBridge, Cognito, KMS, SageMaker, SES/SNS)."""

@@ -1,0 +1,126 @@
+"""The composition root: the only place that chooses adapters.
+
+Nothing here runs at import time; ``bootstrap()`` builds everything from settings once, and a
+Lambda keeps the result for its warm invocations. Tests pass their own adapters as arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from uuid import UUID
+
+from shared.adapters.local.bus import InProcessEventBus
+from shared.adapters.local.object_store import FolderObjectStore
+from shared.clock import SystemClock
+from shared.db.engine import Database
+from shared.db.unit_of_work import UnitOfWork
+from shared.identity.cognito import CognitoVerifier
+from shared.identity.local import LocalDevIssuer
+from shared.outbox import OutboxRelay
+from shared.ports import Clock, EventBus, ObjectStore, TokenVerifier
+from shared.services.accounts import AccountService
+from shared.services.categories import CategoryService
+from shared.services.tags import TagService
+from shared.services.transactions import TransactionService
+from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
+from shared.settings import IdentityProvider, Settings, get_settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    db: Database
+    bus: EventBus
+    object_store: ObjectStore
+    token_verifier: TokenVerifier
+    dev_issuer: LocalDevIssuer | None
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.db, self.bus, self.clock)
+
+    def unit_of_work(self, tenant_id: UUID | None, user_id: UUID | None) -> UnitOfWork:
+        return UnitOfWork(self.db, tenant_id, user_id, after_commit=self.relay.deliver)
+
+    @cached_property
+    def workspaces(self) -> WorkspaceService:
+        return WorkspaceService(self.unit_of_work)
+
+    @cached_property
+    def members(self) -> MemberService:
+        return MemberService(self.unit_of_work)
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        return ProfileService(self.unit_of_work)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self.unit_of_work)
+
+    @cached_property
+    def categories(self) -> CategoryService:
+        return CategoryService(self.unit_of_work)
+
+    @cached_property
+    def tags(self) -> TagService:
+        return TagService(self.unit_of_work)
+
+    @cached_property
+    def transactions(self) -> TransactionService:
+        return TransactionService(self.unit_of_work, self.clock)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    bus: EventBus | None = None,
+    object_store: ObjectStore | None = None,
+    token_verifier: TokenVerifier | None = None,
+) -> Container:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(
+        settings.resolved_database_url,
+        clock=clock,
+        app_role=settings.database_app_role,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+    )
+    dev_issuer = _dev_issuer(settings, clock)
+    return Container(
+        settings=settings,
+        clock=clock,
+        db=db,
+        bus=bus or InProcessEventBus(),
+        object_store=object_store or FolderObjectStore(settings.resolved_lake_path),
+        token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
+        dev_issuer=dev_issuer,
+    )
+
+
+def _dev_issuer(settings: Settings, clock: Clock) -> LocalDevIssuer | None:
+    if settings.identity_provider is not IdentityProvider.LOCAL:
+        return None
+    return LocalDevIssuer(settings.home, settings.local_issuer, settings.local_audience, clock)
+
+
+def _verifier(settings: Settings, clock: Clock, dev_issuer: LocalDevIssuer | None) -> TokenVerifier:
+    if dev_issuer is not None:
+        return dev_issuer
+    assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
+    return CognitoVerifier(
+        settings.cognito_user_pool_id,
+        settings.cognito_region,
+        settings.cognito_client_ids,
+        jwks_url=settings.cognito_jwks_url,
+        cache_seconds=settings.jwks_cache_seconds,
+        clock=clock,
+    )

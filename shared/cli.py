@@ -1,0 +1,136 @@
+"""The ``fluxo`` command: serve, migrate, demo, token, openapi."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import typer
+
+from shared.domain.access import Role
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+app = typer.Typer(
+    name="fluxo",
+    no_args_is_help=True,
+    add_completion=False,
+    help="Fluxo: a finance analytics backend. Settings come from FLUXO_* variables.",
+)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+) -> None:
+    """Serve the API (every bounded context) with OpenAPI docs at /docs."""
+    import uvicorn
+
+    typer.echo(f"Fluxo API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "shared.http.app:create_local_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from shared.db.migrate import current_revision, upgrade
+    from shared.settings import get_settings
+
+    container = _container()
+    settings = get_settings()
+    upgrade(container.db.engine, revision, app_role=settings.database_app_role)
+    typer.echo(
+        f"database at revision {current_revision(container.db.engine)} "
+        f"({container.db.url.render_as_string(hide_password=True)})"
+    )
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(min=1, max=1000, help="How many households.")] = 1,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
+    seed: Annotated[int, typer.Option(help="Generator seed: same seed, same data.")] = 42,
+    if_missing: Annotated[bool, typer.Option(help="Do nothing if the demo exists.")] = False,
+) -> None:
+    """Load demo households (a Brazilian family's year of statements) and print a token."""
+    from shared.demo.loader import load_demo
+
+    container = _container()
+    loaded = load_demo(
+        container, households=households, months=months, seed=seed, if_missing=if_missing
+    )
+    for item in loaded:
+        state = f"{item.transactions} transactions loaded" if item.created else "already there"
+        typer.echo(f"demo workspace {item.tenant_id} for {item.email}: {state}")
+    first = loaded[0]
+    assert container.dev_issuer is not None, "demo tokens need FLUXO_IDENTITY_PROVIDER=local"
+    token = container.dev_issuer.issue(
+        first.user_id, first.tenant_id, [Role.OWNER], email=first.email
+    )
+    typer.echo(_walkthrough(token))
+
+
+@app.command()
+def token(
+    user: Annotated[UUID, typer.Option(help="User id (the token's subject).")],
+    tenant: Annotated[UUID | None, typer.Option(help="Workspace id.")] = None,
+    role: Annotated[list[Role], typer.Option(help="Role(s); repeat the option.")] = [Role.OWNER],  # noqa: B006
+    email: Annotated[str | None, typer.Option(help="E-mail claim.")] = None,
+    hours: Annotated[float, typer.Option(min=0.01, help="Lifetime in hours.")] = 12,
+) -> None:
+    """Print a dev access token signed by the local issuer (kept in FLUXO_HOME)."""
+    container = _container()
+    if container.dev_issuer is None:
+        raise typer.BadParameter("dev tokens need FLUXO_IDENTITY_PROVIDER=local")
+    typer.echo(
+        container.dev_issuer.issue(user, tenant, role, email=email, ttl=timedelta(hours=hours))
+    )
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document of the API (committed as docs/openapi.json)."""
+    from shared.http.app import create_local_app
+
+    typer.echo(json.dumps(create_local_app().openapi(), indent=2, ensure_ascii=False))
+
+
+def _container() -> Container:
+    from shared.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+def _walkthrough(token: str) -> str:
+    base = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    return f"""
+Dev token (12 h):
+export TOKEN={token}
+
+Try it (with `make run` serving {base}):
+  curl -s {base}/v1/accounts -H "Authorization: Bearer $TOKEN"
+  curl -s "{base}/v1/transactions?limit=5" -H "Authorization: Bearer $TOKEN"
+  curl -s "{base}/v1/transactions?q=ifood&sort=-amount&limit=3" -H "Authorization: Bearer $TOKEN"
+Docs: {base}/docs
+"""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The database port's SQL adapter: models, engine, unit of work, repositories, migrations."""

@@ -1,0 +1,274 @@
+"""SQLAlchemy models: the persistent shape of the domain.
+
+Every tenant-owned table carries ``tenant_id``; repositories filter on it and, on PostgreSQL,
+row-level security filters on it a second time (see the migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.db.types import JSONType, Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    name: Mapped[str] = mapped_column(String(120))
+    base_currency: Mapped[str] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class User(Base):
+    """A person; global, not owned by a tenant (one person may belong to many workspaces)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (Index(None, "user_id"),)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    institution: Mapped[str | None] = mapped_column(String(120))
+    opening_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        Index(None, "tenant_id", "name"),
+    )
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    parent_id: Mapped[UUID | None]
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    kind: Mapped[str] = mapped_column(String(16))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "slug"),
+        UniqueConstraint("tenant_id", "id"),
+        # The parent must belong to the same tenant: a composite key makes that structural.
+        ForeignKeyConstraint(["tenant_id", "parent_id"], ["categories.tenant_id", "categories.id"]),
+    )
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    color: Mapped[str | None] = mapped_column(String(7))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), UniqueConstraint("tenant_id", "id"))
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    account_id: Mapped[UUID]
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    booked_on: Mapped[date] = mapped_column(Date)
+    value_on: Mapped[date | None] = mapped_column(Date)
+    booked_at: Mapped[time | None] = mapped_column(Time)
+    description: Mapped[str] = mapped_column(Text)
+    merchant: Mapped[str | None] = mapped_column(String(200))
+    category_id: Mapped[UUID | None]
+    category_source: Mapped[str | None] = mapped_column(String(16))
+    category_confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    notes: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(16))
+    counterparty_document: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    instalment_number: Mapped[int | None] = mapped_column(SmallInteger)
+    instalment_total: Mapped[int | None] = mapped_column(SmallInteger)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    tag_links: Mapped[list[TransactionTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TransactionTag.tag_id"
+    )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["accounts.tenant_id", "accounts.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "category_id"], ["categories.tenant_id", "categories.id"]
+        ),
+        UniqueConstraint("tenant_id", "id"),
+        Index(None, "tenant_id", "booked_on"),
+        Index(None, "tenant_id", "account_id", "booked_on"),
+        Index(None, "tenant_id", "category_id", "booked_on"),
+        Index(None, "tenant_id", "amount"),
+        Index(
+            "uq_transactions_external_id",
+            "tenant_id",
+            "account_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+
+class TransactionTag(Base):
+    __tablename__ = "transaction_tags"
+
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    transaction_id: Mapped[UUID] = mapped_column(primary_key=True)
+    tag_id: Mapped[UUID] = mapped_column(primary_key=True)
+
+    tag: Mapped[Tag] = relationship(lazy="joined")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "transaction_id"],
+            ["transactions.tenant_id", "transactions.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "tag_id"], ["tags.tenant_id", "tags.id"], ondelete="CASCADE"
+        ),
+        Index(None, "tenant_id", "tag_id"),
+    )
+
+
+class OutboxEvent(Base):
+    """Domain events written in the same transaction as the change they describe."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    aggregate_type: Mapped[str] = mapped_column(String(40))
+    aggregate_id: Mapped[UUID]
+    version: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime]
+    envelope: Mapped[dict[str, Any]]
+    published_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # One event per aggregate version: a concurrent writer cannot slip in a second one.
+        UniqueConstraint("aggregate_id", "version"),
+        Index(
+            "ix_outbox_unpublished",
+            "occurred_at",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+
+
+class IdempotencyKey(Base):
+    """What a POST with an ``Idempotency-Key`` created, so that a retry returns the same thing."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[UUID] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+TENANT_TABLES: tuple[str, ...] = (
+    "accounts",
+    "categories",
+    "tags",
+    "transactions",
+    "transaction_tags",
+    "outbox",
+)
+"""Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

@@ -1,0 +1,316 @@
+"""Repositories: every query of a tenant-owned table is filtered by the tenant of the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared.db.models import (
+    Account,
+    Category,
+    IdempotencyKey,
+    Membership,
+    Tag,
+    Tenant,
+    Transaction,
+    TransactionTag,
+    User,
+)
+from shared.domain.errors import NotFound
+from shared.domain.pagination import Cursor, Page, TransactionSort
+from shared.domain.transactions import TransactionFilter, TransactionQuery
+
+M = TypeVar("M", Account, Category, Tag, Transaction)
+
+
+class _TenantScoped:
+    model: type[Any]
+    noun: str
+
+    def __init__(self, session: Session, tenant_id: UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def _owned(self) -> ColumnElement[bool]:
+        return self.model.tenant_id == self.tenant_id  # type: ignore[no-any-return]
+
+    def _get(self, model: type[M], entity_id: UUID, *, for_update: bool = False) -> M:
+        statement = select(model).where(model.id == entity_id, model.tenant_id == self.tenant_id)
+        if for_update:
+            statement = statement.with_for_update()
+        entity = self.session.scalars(statement).first()
+        if entity is None:
+            raise NotFound(f"{self.noun} {entity_id} not found", resource=self.noun)
+        return entity
+
+    def add(self, entity: Any) -> None:
+        if entity.tenant_id != self.tenant_id:
+            raise ValueError("entity belongs to another tenant")
+        self.session.add(entity)
+
+    def delete(self, entity: Any) -> None:
+        self.session.delete(entity)
+
+
+class TenantRepository:
+    def __init__(self, session: Session, user_id: UUID | None) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def get(self, tenant_id: UUID) -> Tenant:
+        tenant = self.session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"workspace {tenant_id} not found", resource="workspace")
+        return tenant
+
+    def add(self, tenant: Tenant) -> None:
+        self.session.add(tenant)
+
+    def of_user(self, user_id: UUID) -> list[tuple[Tenant, str]]:
+        rows = self.session.execute(
+            select(Tenant, Membership.role)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Tenant.created_at, Tenant.id)
+        ).all()
+        return [(tenant, role) for tenant, role in rows]
+
+    def find_demo(self) -> Tenant | None:
+        return self.session.scalars(select(Tenant).where(Tenant.is_demo.is_(True))).first()
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, user_id: UUID) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_email(self, email: str) -> User | None:
+        return self.session.scalars(select(User).where(User.email == email.lower())).first()
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+
+
+class MembershipRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, tenant_id: UUID, user_id: UUID) -> Membership | None:
+        return self.session.get(Membership, (tenant_id, user_id))
+
+    def of_tenant(self, tenant_id: UUID) -> list[Membership]:
+        statement = (
+            select(Membership)
+            .where(Membership.tenant_id == tenant_id)
+            .order_by(Membership.created_at, Membership.user_id)
+        )
+        return list(self.session.scalars(statement))
+
+    def count_owners(self, tenant_id: UUID) -> int:
+        statement = select(func.count()).where(
+            Membership.tenant_id == tenant_id, Membership.role == "owner"
+        )
+        return int(self.session.scalar(statement) or 0)
+
+    def add(self, membership: Membership) -> None:
+        self.session.add(membership)
+
+    def delete(self, membership: Membership) -> None:
+        self.session.delete(membership)
+
+
+class AccountRepository(_TenantScoped):
+    model = Account
+    noun = "account"
+
+    def get(self, account_id: UUID) -> Account:
+        return self._get(Account, account_id)
+
+    def list(self, *, include_archived: bool = False) -> list[Account]:
+        statement = select(Account).where(self._owned())
+        if not include_archived:
+            statement = statement.where(Account.archived.is_(False))
+        return list(self.session.scalars(statement.order_by(Account.name, Account.id)))
+
+    def has_transactions(self, account_id: UUID) -> bool:
+        statement = select(
+            exists().where(
+                Transaction.tenant_id == self.tenant_id, Transaction.account_id == account_id
+            )
+        )
+        return bool(self.session.scalar(statement))
+
+
+class CategoryRepository(_TenantScoped):
+    model = Category
+    noun = "category"
+
+    def get(self, category_id: UUID) -> Category:
+        return self._get(Category, category_id)
+
+    def all(self) -> list[Category]:
+        statement = select(Category).where(self._owned()).order_by(Category.position, Category.name)
+        return list(self.session.scalars(statement))
+
+    def by_slug(self, slug: str) -> Category | None:
+        statement = select(Category).where(self._owned(), Category.slug == slug)
+        return self.session.scalars(statement).first()
+
+    def slugs(self) -> set[str]:
+        return set(self.session.scalars(select(Category.slug).where(self._owned())))
+
+    def with_descendants(self, category_ids: Iterable[UUID]) -> set[UUID]:
+        children: dict[UUID | None, list[UUID]] = {}
+        for category_id, parent_id in self.session.execute(
+            select(Category.id, Category.parent_id).where(self._owned())
+        ):
+            children.setdefault(parent_id, []).append(category_id)
+        found: set[UUID] = set()
+        frontier = list(category_ids)
+        while frontier:
+            current = frontier.pop()
+            if current not in found:
+                found.add(current)
+                frontier.extend(children.get(current, []))
+        return found
+
+
+class TagRepository(_TenantScoped):
+    model = Tag
+    noun = "tag"
+
+    def get(self, tag_id: UUID) -> Tag:
+        return self._get(Tag, tag_id)
+
+    def list(self) -> list[Tag]:
+        return list(self.session.scalars(select(Tag).where(self._owned()).order_by(Tag.name)))
+
+    def by_names(self, names: Sequence[str]) -> dict[str, Tag]:
+        if not names:
+            return {}
+        statement = select(Tag).where(self._owned(), Tag.name.in_(list(names)))
+        return {tag.name: tag for tag in self.session.scalars(statement)}
+
+
+class TransactionRepository(_TenantScoped):
+    model = Transaction
+    noun = "transaction"
+
+    def get(self, transaction_id: UUID) -> Transaction:
+        return self._get(Transaction, transaction_id)
+
+    def by_external_id(self, account_id: UUID, external_id: str) -> Transaction | None:
+        statement = select(Transaction).where(
+            self._owned(),
+            Transaction.account_id == account_id,
+            Transaction.external_id == external_id,
+        )
+        return self.session.scalars(statement).first()
+
+    def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
+        """``category_ids`` is the filter's categories already expanded with their children."""
+        conditions = self._conditions(query.filter)
+        if query.filter.category_ids:
+            conditions.append(Transaction.category_id.in_(category_ids))
+        statement = self._after_cursor(select(Transaction).where(self._owned(), *conditions), query)
+        column = _sort_column(query.sort)
+        order = (
+            (column.desc(), Transaction.id.desc())
+            if query.sort.descending
+            else (column.asc(), Transaction.id.asc())
+        )
+        rows = list(self.session.scalars(statement.order_by(*order).limit(query.limit + 1)))
+        if len(rows) <= query.limit:
+            return Page(rows, None)
+        last = rows[query.limit - 1]
+        value = getattr(last, query.sort.field)
+        cursor = Cursor(sort=query.sort.value, value=str(value), id=last.id)
+        return Page(rows[: query.limit], cursor.encode())
+
+    def _conditions(self, spec: TransactionFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if spec.date_from is not None:
+            conditions.append(Transaction.booked_on >= spec.date_from)
+        if spec.date_to is not None:
+            conditions.append(Transaction.booked_on <= spec.date_to)
+        if spec.account_ids:
+            conditions.append(Transaction.account_id.in_(spec.account_ids))
+        if spec.uncategorized:
+            conditions.append(Transaction.category_id.is_(None))
+        if spec.amount_min is not None:
+            conditions.append(Transaction.amount >= spec.amount_min)
+        if spec.amount_max is not None:
+            conditions.append(Transaction.amount <= spec.amount_max)
+        if spec.types:
+            conditions.append(Transaction.type.in_(spec.types))
+        if spec.status is not None:
+            conditions.append(Transaction.status == spec.status.value)
+        if spec.tags:
+            conditions.append(self._tagged_with(spec.tags))
+        if spec.text:
+            conditions.append(_text_matches(spec.text))
+        return conditions
+
+    def _tagged_with(self, names: Sequence[str]) -> ColumnElement[bool]:
+        return exists().where(
+            TransactionTag.tenant_id == self.tenant_id,
+            TransactionTag.transaction_id == Transaction.id,
+            TransactionTag.tag_id == Tag.id,
+            Tag.tenant_id == self.tenant_id,
+            Tag.name.in_(list(names)),
+        )
+
+    def _after_cursor(
+        self, statement: Select[Transaction], query: TransactionQuery
+    ) -> Select[Transaction]:
+        if query.cursor is None:
+            return statement
+        cursor = Cursor.decode(query.cursor, expected_sort=query.sort.value)
+        value: Any = (
+            date.fromisoformat(cursor.value)
+            if query.sort.field == "booked_on"
+            else Decimal(cursor.value)
+        )
+        column = _sort_column(query.sort)
+        if query.sort.descending:
+            after = or_(column < value, and_(column == value, Transaction.id < cursor.id))
+        else:
+            after = or_(column > value, and_(column == value, Transaction.id > cursor.id))
+        return statement.where(after)
+
+
+def _sort_column(sort: TransactionSort) -> Any:
+    return Transaction.booked_on if sort.field == "booked_on" else Transaction.amount
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    words = [word for word in text.lower().split() if word]
+    return and_(
+        *[
+            or_(
+                func.lower(Transaction.description).contains(word, autoescape=True),
+                func.lower(func.coalesce(Transaction.merchant, "")).contains(word, autoescape=True),
+                func.lower(func.coalesce(Transaction.notes, "")).contains(word, autoescape=True),
+            )
+            for word in words
+        ]
+    )
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, user_id: UUID, scope: str, key: str) -> IdempotencyKey | None:
+        return self.session.get(IdempotencyKey, (user_id, scope, key))
+
+    def add(self, record: IdempotencyKey) -> None:
+        self.session.add(record)

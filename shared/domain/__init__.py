@@ -1,0 +1,1 @@
+"""The domain: plain Python types and rules, nothing of AWS, HTTP or SQL."""

@@ -1,0 +1,194 @@
+"""Request plumbing shared by every context's router: JSON, body size, correlation, callers."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.bootstrap import Container
+from shared.domain.access import Principal
+from shared.domain.errors import FieldIssue, InvalidInput, Unauthenticated
+from shared.http.problems import problem
+from shared.services.access import Caller
+from shared.services.idempotency import Created, IdempotencyRequest
+
+CORRELATION_HEADER = "X-Correlation-Id"
+WORKSPACE_HEADER = "X-Fluxo-Workspace"
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class _DecimalJSONRequest(Request):
+    """Parses JSON numbers as Decimal: a float never touches an amount."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            self._json = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+        return self._json
+
+
+class FluxoRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def decimal_json_handler(request: Request) -> Response:
+            return await handler(_DecimalJSONRequest(request.scope, request.receive))
+
+        return decimal_json_handler
+
+
+class BodyLimitMiddleware:
+    """Answers 413 with problem+json before an oversized body is read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "Request body too large",
+            f"the body must be at most {self.max_bytes} bytes",
+            slug="body-too-large",
+            instance=scope.get("path"),
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class CorrelationMiddleware:
+    """Every request has a correlation id: the caller's, API Gateway's, or a new one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        given = headers.get(CORRELATION_HEADER.lower().encode(), b"").decode("latin-1")
+        aws_context = scope.get("aws.context")
+        request_id = getattr(aws_context, "aws_request_id", None)
+        correlation = given if _SAFE_ID.fullmatch(given) else (request_id or str(uuid4()))
+        scope.setdefault("state", {})["correlation_id"] = correlation
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (CORRELATION_HEADER.lower().encode(), correlation.encode())
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+_container_lock = threading.Lock()
+
+
+def get_container(request: Request) -> Container:
+    """The composition root, built on first use and kept for the life of the process."""
+    state = request.app.state
+    if getattr(state, "container", None) is None:
+        with _container_lock:
+            if getattr(state, "container", None) is None:
+                state.container = state.container_factory()
+    container: Container = state.container
+    return container
+
+
+_bearer = HTTPBearer(auto_error=False, description="A Cognito or Fluxo dev access token.")
+
+
+def get_principal(
+    container: Annotated[Container, Depends(get_container)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("a bearer token is required")
+    return container.token_verifier.verify(credentials.credentials)
+
+
+def get_caller(
+    request: Request,
+    principal: Annotated[Principal, Depends(get_principal)],
+    workspace: Annotated[
+        UUID | None,
+        Header(
+            alias=WORKSPACE_HEADER, description="Acts in this workspace instead of the token's."
+        ),
+    ] = None,
+) -> Caller:
+    tenant_id = workspace or principal.tenant_id
+    if tenant_id is None:
+        raise InvalidInput(
+            "no workspace: use a token issued for one or send the X-Fluxo-Workspace header",
+            issues=[FieldIssue(("header", WORKSPACE_HEADER), "required by this token")],
+        )
+    return Caller(principal, tenant_id, correlation_id=correlation_id(request))
+
+
+def correlation_id(request: Request) -> str:
+    return str(getattr(request.state, "correlation_id", "") or uuid4())
+
+
+def idempotency(
+    request: Request, key: str | None, tenant_id: UUID | None, payload: Any
+) -> IdempotencyRequest | None:
+    scope = f"{request.method} {request.url.path}@{tenant_id or '-'}"
+    return IdempotencyRequest.of(key, scope, payload)
+
+
+def mark_replay(response: Response, created: Created) -> None:
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retrying with the same key creates nothing new."),
+]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+ContainerDep = Annotated[Container, Depends(get_container)]

@@ -1,0 +1,55 @@
+"""The ports of DESIGN.md: what the domain needs from the world, as interfaces.
+
+Each has an embedded adapter (``shared/adapters/local``) and, where Fluxo runs on AWS, an AWS
+adapter. ``shared.bootstrap`` is the only place that chooses between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from events.envelope import DomainEvent
+    from shared.domain.access import Principal
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+
+    def today(self) -> date: ...
+
+
+EventHandler = Callable[["DomainEvent"], None]
+
+
+class EventBus(Protocol):
+    """Publishes committed domain events. Handlers must be idempotent by event id."""
+
+    def publish(self, events: Sequence[DomainEvent]) -> None: ...
+
+    def subscribe(self, event_type: str, handler: EventHandler) -> None: ...
+
+
+class ObjectStore(Protocol):
+    """The lake: keys such as ``raw/bank_statements/{tenant}/{user}/file.csv``."""
+
+    def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None: ...
+
+    def get(self, key: str) -> bytes:
+        """Raises ``shared.domain.errors.NotFound`` for a missing key."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into a principal, or raises ``Unauthenticated``."""
+
+    def verify(self, token: str) -> Principal: ...

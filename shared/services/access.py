@@ -1,0 +1,57 @@
+"""Who may do what in a workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from uuid import UUID, uuid4
+
+from shared.db.unit_of_work import UnitOfWork
+from shared.domain.access import Principal, Role
+from shared.domain.errors import NotFound, PermissionDenied
+
+UnitOfWorkFactory = Callable[[UUID | None, UUID | None], UnitOfWork]
+"""Opens a unit of work for (tenant id, user id)."""
+
+
+class Need(Enum):
+    READ = "read"
+    WRITE = "write"
+    MANAGE_MEMBERS = "manage members"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A verified principal acting in one workspace, within one request."""
+
+    principal: Principal
+    tenant_id: UUID
+    correlation_id: str = field(default_factory=lambda: str(uuid4()))
+
+    @property
+    def user_id(self) -> UUID:
+        return self.principal.user_id
+
+
+def effective_role(principal: Principal, membership_role: Role) -> Role:
+    """The stored membership has the last word; a token may only narrow it (a read-only token)."""
+    if not principal.roles:
+        return membership_role
+    return Role.lowest([membership_role, Role.highest(principal.roles)])
+
+
+def authorize(uow: UnitOfWork, caller: Caller, need: Need) -> Role:
+    """Raises NotFound for a workspace the caller is not in: its existence is not disclosed."""
+    membership = uow.memberships.find(caller.tenant_id, caller.user_id)
+    if membership is None:
+        raise NotFound(f"workspace {caller.tenant_id} not found", resource="workspace")
+    role = effective_role(caller.principal, Role(membership.role))
+    allowed = {
+        Need.READ: True,
+        Need.WRITE: role.can_write(),
+        Need.MANAGE_MEMBERS: role.can_manage_members(),
+    }[need]
+    if not allowed:
+        raise PermissionDenied(f"the {role.value} role cannot {need.value} in this workspace")
+    return role

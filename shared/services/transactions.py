@@ -1,0 +1,356 @@
+"""Transactions: create, read, list, change and delete, each change with its domain event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from events.envelope import DomainEvent, EventMetadata
+from events.transactions import (
+    TransactionCategorized,
+    TransactionCreated,
+    TransactionDeleted,
+    TransactionSnapshot,
+    TransactionUpdated,
+)
+from shared.db.models import Transaction, TransactionTag
+from shared.db.unit_of_work import UnitOfWork
+from shared.domain.errors import (
+    Conflict,
+    FieldIssue,
+    InvalidInput,
+    NotFound,
+    PreconditionRequired,
+    VersionConflict,
+)
+from shared.domain.money import Money
+from shared.domain.pagination import Page
+from shared.domain.transactions import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_AMOUNT,
+    CategorySource,
+    TransactionQuery,
+    TransactionStatus,
+    instalment_is_coherent,
+)
+from shared.ports import Clock
+from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
+from shared.services.idempotency import Created, IdempotencyRequest, create_once
+from shared.services.tags import tags_named
+
+AGGREGATE = "Transaction"
+CATEGORY_FIELDS = frozenset({"category_id", "category_source", "category_confidence"})
+
+
+@dataclass(frozen=True)
+class NewTransaction:
+    account_id: UUID
+    amount: Decimal
+    booked_on: date
+    description: str
+    currency: str | None = None
+    value_on: date | None = None
+    booked_at: time | None = None
+    merchant: str | None = None
+    category_id: UUID | None = None
+    category_source: CategorySource | None = None
+    category_confidence: Decimal | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    type: str | None = None
+    counterparty_document: str | None = None
+    status: TransactionStatus = TransactionStatus.BOOKED
+    instalment_number: int | None = None
+    instalment_total: int | None = None
+    external_id: str | None = None
+
+
+class TransactionService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def create(
+        self, caller: Caller, spec: NewTransaction, idempotency: IdempotencyRequest | None = None
+    ) -> tuple[Transaction, Created]:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            created = create_once(uow, idempotency, lambda: self._add(uow, caller, spec).id)
+            uow.commit()
+            return uow.transactions.get(created.id), created
+
+    def create_many(self, caller: Caller, specs: Iterable[NewTransaction]) -> list[UUID]:
+        """All or nothing, in one unit of work: for loaders that bring many lines at once."""
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            ids = [self._add(uow, caller, spec).id for spec in specs]
+            uow.commit()
+            return ids
+
+    def get(self, caller: Caller, transaction_id: UUID) -> Transaction:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.READ)
+            return uow.transactions.get(transaction_id)
+
+    def list(self, caller: Caller, query: TransactionQuery) -> Page[Transaction]:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.READ)
+            categories = uow.categories.with_descendants(query.filter.category_ids)
+            return uow.transactions.search(query, category_ids=categories)
+
+    def update(
+        self,
+        caller: Caller,
+        transaction_id: UUID,
+        changes: dict[str, Any],
+        expected_version: int | None,
+    ) -> Transaction:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            transaction = uow.transactions.get(transaction_id)
+            _check_version(transaction, expected_version, required=True)
+            if "category_id" in changes and "category_source" not in changes:
+                changes = {
+                    **changes,
+                    "category_source": CategorySource.USER,
+                    "category_confidence": Decimal(1),
+                }
+            before = _snapshot(transaction)
+            self._apply(uow, transaction, changes)
+            after = _snapshot(transaction)
+            for event_type, data in _change_events(transaction.id, before, after):
+                transaction.version += 1
+                uow.record(self._event(caller, transaction, event_type, data))
+            uow.commit()
+            return transaction
+
+    def delete(self, caller: Caller, transaction_id: UUID, expected_version: int | None) -> None:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            transaction = uow.transactions.get(transaction_id)
+            _check_version(transaction, expected_version, required=False)
+            data = TransactionDeleted(transaction=_snapshot(transaction))
+            uow.record(
+                self._event(
+                    caller, transaction, "TransactionDeleted", data, version=transaction.version + 1
+                )
+            )
+            uow.transactions.delete(transaction)
+            uow.commit()
+
+    def _add(self, uow: UnitOfWork, caller: Caller, spec: NewTransaction) -> Transaction:
+        account = _account(uow, spec.account_id)
+        if spec.currency is not None and spec.currency != account.currency:
+            raise _invalid("currency", f"the account is in {account.currency}, not {spec.currency}")
+        if spec.external_id and uow.transactions.by_external_id(account.id, spec.external_id):
+            raise Conflict(f"external id {spec.external_id!r} already exists in this account")
+        source = spec.category_source or (CategorySource.USER if spec.category_id else None)
+        confidence = spec.category_confidence
+        if source is CategorySource.USER and confidence is None:
+            confidence = Decimal(1)
+        transaction = Transaction(
+            id=uuid4(),
+            tenant_id=caller.tenant_id,
+            account_id=account.id,
+            currency=account.currency,
+            status=spec.status,
+            version=1,
+            created_by=caller.user_id,
+            category_source=source,
+            category_confidence=confidence,
+            **{name: getattr(spec, name) for name in _PLAIN_FIELDS},
+        )
+        _validate(uow, transaction)
+        uow.transactions.add(transaction)
+        _set_tags(uow, transaction, spec.tags)
+        uow.flush()
+        data = TransactionCreated(transaction=_snapshot(transaction))
+        uow.record(self._event(caller, transaction, "TransactionCreated", data))
+        return transaction
+
+    def _apply(self, uow: UnitOfWork, transaction: Transaction, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name == "tags":
+                _set_tags(uow, transaction, value or ())
+            elif name == "account_id":
+                account = _account(uow, value)
+                if account.currency != transaction.currency:
+                    raise _invalid("account_id", "the new account has another currency")
+                transaction.account_id = account.id
+            else:
+                setattr(transaction, name, value)
+        if changes.get("category_id") is None and "category_id" in changes:
+            transaction.category_source = None
+            transaction.category_confidence = None
+        _validate(uow, transaction)
+
+    def _event(
+        self,
+        caller: Caller,
+        transaction: Transaction,
+        event_type: str,
+        data: Any,
+        *,
+        version: int | None = None,
+    ) -> DomainEvent:
+        return DomainEvent(
+            type=event_type,
+            aggregate_id=transaction.id,
+            aggregate_type=AGGREGATE,
+            version=version or transaction.version,
+            timestamp=self._clock.now(),
+            data=data.model_dump(mode="json", by_alias=True),
+            metadata=EventMetadata(
+                user_id=caller.user_id,
+                tenant_id=caller.tenant_id,
+                correlation_id=caller.correlation_id,
+            ),
+        )
+
+
+_PLAIN_FIELDS = (
+    "amount",
+    "booked_on",
+    "value_on",
+    "booked_at",
+    "description",
+    "merchant",
+    "category_id",
+    "notes",
+    "type",
+    "counterparty_document",
+    "instalment_number",
+    "instalment_total",
+    "external_id",
+)
+
+
+def _account(uow: UnitOfWork, account_id: UUID) -> Any:
+    try:
+        account = uow.accounts.get(account_id)
+    except NotFound as missing:
+        raise _invalid("account_id", f"account {account_id} not found") from missing
+    if account.archived:
+        raise _invalid("account_id", "the account is archived")
+    return account
+
+
+def _validate(uow: UnitOfWork, transaction: Transaction) -> None:
+    issues: list[FieldIssue] = []
+    try:
+        Money(transaction.amount, transaction.currency).check_precision()
+    except InvalidInput as error:
+        issues.append(FieldIssue(("body", "amount"), error.detail, "too_many_decimals"))
+    if abs(transaction.amount) > MAX_AMOUNT:
+        issues.append(FieldIssue(("body", "amount"), f"must be at most {MAX_AMOUNT} in size"))
+    for name in ("booked_on", "value_on"):
+        value = getattr(transaction, name)
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            issues.append(
+                FieldIssue(("body", name), f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+            )
+    if not instalment_is_coherent(transaction.instalment_number, transaction.instalment_total):
+        issues.append(
+            FieldIssue(
+                ("body", "instalment_number"),
+                "instalment needs both number and total, 1 ≤ number ≤ total",
+            )
+        )
+    if transaction.category_id is not None:
+        issues.extend(_category_issues(uow, transaction.category_id))
+    if issues:
+        raise InvalidInput("the transaction is not valid", issues=issues)
+
+
+def _category_issues(uow: UnitOfWork, category_id: UUID) -> list[FieldIssue]:
+    try:
+        category = uow.categories.get(category_id)
+    except NotFound:
+        return [FieldIssue(("body", "category_id"), f"category {category_id} not found")]
+    if category.archived:
+        return [FieldIssue(("body", "category_id"), "the category is archived")]
+    return []
+
+
+def _set_tags(uow: UnitOfWork, transaction: Transaction, names: Sequence[str]) -> None:
+    tags = tags_named(uow, transaction.tenant_id, names)
+    transaction.tag_links = [
+        TransactionTag(
+            tenant_id=transaction.tenant_id, transaction_id=transaction.id, tag_id=tag.id, tag=tag
+        )
+        for tag in tags
+    ]
+
+
+def _check_version(transaction: Transaction, expected: int | None, *, required: bool) -> None:
+    if expected is None:
+        if required:
+            raise PreconditionRequired(
+                "send the version you last read (If-Match header or a version field)"
+            )
+        return
+    if expected != transaction.version:
+        raise VersionConflict(
+            f"the transaction is at version {transaction.version}, not {expected}; "
+            "reload it and apply your change again",
+            current_version=transaction.version,
+        )
+
+
+def _snapshot(transaction: Transaction) -> TransactionSnapshot:
+    return TransactionSnapshot(
+        account_id=transaction.account_id,
+        amount=Money(transaction.amount, transaction.currency).quantized().amount,
+        currency=transaction.currency,
+        booked_on=transaction.booked_on,
+        value_on=transaction.value_on,
+        booked_at=transaction.booked_at,
+        description=transaction.description,
+        merchant=transaction.merchant,
+        category_id=transaction.category_id,
+        category_source=transaction.category_source,
+        category_confidence=transaction.category_confidence,
+        notes=transaction.notes,
+        tags=sorted(link.tag.name for link in transaction.tag_links),
+        type=transaction.type,
+        counterparty_document=transaction.counterparty_document,
+        status=transaction.status,
+        instalment_number=transaction.instalment_number,
+        instalment_total=transaction.instalment_total,
+        external_id=transaction.external_id,
+    )
+
+
+def _change_events(
+    transaction_id: UUID, before: TransactionSnapshot, after: TransactionSnapshot
+) -> list[tuple[str, Any]]:
+    """One event per kind of change: an edit, a recategorisation, or both (edit first)."""
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    changed = {name for name in new if old[name] != new[name]}
+    events: list[tuple[str, Any]] = []
+    if changed - CATEGORY_FIELDS:
+        diff = {name: {"from": old[name], "to": new[name]} for name in sorted(changed)}
+        events.append(("TransactionUpdated", TransactionUpdated(transaction=after, changes=diff)))
+    if changed & CATEGORY_FIELDS:
+        events.append(
+            (
+                "TransactionCategorized",
+                TransactionCategorized(
+                    transaction_id=transaction_id,
+                    previous_category_id=before.category_id,
+                    category_id=after.category_id,
+                    source=after.category_source or "user",
+                    confidence=after.category_confidence,
+                ),
+            )
+        )
+    return events
+
+
+def _invalid(field_name: str, message: str) -> InvalidInput:
+    return InvalidInput(message, issues=[FieldIssue(("body", field_name), message)])
