@@ -208,7 +208,8 @@ class TransactionTag(Base):
     transaction_id: Mapped[UUID] = mapped_column(primary_key=True)
     tag_id: Mapped[UUID] = mapped_column(primary_key=True)
 
-    tag: Mapped[Tag] = relationship(lazy="joined")
+    # Read-only: tag_id is written explicitly; this only loads the tag's name with the link.
+    tag: Mapped[Tag] = relationship(lazy="joined", viewonly=True)
 
     __table_args__ = (
         ForeignKeyConstraint(

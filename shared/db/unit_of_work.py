@@ -64,10 +64,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back what was not committed; unlike rollback() it leaves loaded objects
+        # readable, so a service can return what it read.
+        self.session.close()
         if exc is not None:
             translated = translate_store_error(exc)
             if translated is not None:
