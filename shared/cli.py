@@ -1,9 +1,10 @@
-"""The ``fluxo`` command: serve, migrate, demo, token, openapi."""
+"""The ``fluxo`` command: serve, migrate, demo, token, openapi, schemas."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
@@ -110,6 +111,17 @@ def openapi() -> None:
     from shared.http.app import create_local_app
 
     typer.echo(json.dumps(create_local_app().openapi(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def schemas(
+    out: Annotated[Path | None, typer.Option(help="Folder; events/schemas by default.")] = None,
+) -> None:
+    """Write the JSON Schemas of the domain events (committed in events/schemas)."""
+    from events.schemas import SCHEMA_DIR, write_schemas
+
+    for path in write_schemas(out or SCHEMA_DIR):
+        typer.echo(str(path))
 
 
 def _container() -> Container:

@@ -1,0 +1,39 @@
+"""JSON Schemas of the event envelope and every payload, for consumers in other languages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from events.envelope import DomainEvent
+from events.transactions import PAYLOADS
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
+    schemas = {"DomainEvent.json": _schema(DomainEvent.model_json_schema(by_alias=True),
+                                           "DomainEvent")}
+    for name, model in sorted(PAYLOADS.items()):
+        schemas[f"{name}.json"] = _schema(model.model_json_schema(by_alias=True), name)
+    return schemas
+
+
+def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, schema in json_schemas().items():
+        path = folder / file_name
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+def _schema(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://schemas.fluxo.dev/events/{name}.json",
+        **schema,
+    }
