@@ -68,19 +68,22 @@ class Database:
         if "scope" not in session.info:
             return
         tenant_id, user_id = session.info["scope"]
-        if self.app_role:
-            role = self.engine.dialect.identifier_preparer.quote(self.app_role)
-            connection.execute(text(f"SET LOCAL ROLE {role}"))
-        self._set_scope(connection, tenant_id, user_id)
+        self._set_scope(connection, tenant_id, user_id, role=self.app_role)
 
     @staticmethod
-    def _set_scope(connection: Connection, tenant_id: UUID | None, user_id: UUID | None) -> None:
+    def _set_scope(
+        connection: Connection, tenant_id: UUID | None, user_id: UUID | None,
+        *, role: str | None = None,
+    ) -> None:
+        # One round trip: set_config('role', …, true) is SET LOCAL ROLE.
         connection.execute(
-            text(
-                "SELECT set_config('app.tenant_id', :tenant, true), "
-                "set_config('app.user_id', :user, true)"
-            ),
-            {"tenant": str(tenant_id or ""), "user": str(user_id or "")},
+            text("SELECT set_config('role', :role, true), "
+                 "set_config('app.tenant_id', :tenant, true), "
+                 "set_config('app.user_id', :user, true)")
+            if role else
+            text("SELECT set_config('app.tenant_id', :tenant, true), "
+                 "set_config('app.user_id', :user, true)"),
+            {"role": role, "tenant": str(tenant_id or ""), "user": str(user_id or "")},
         )
 
     def ping(self) -> None:

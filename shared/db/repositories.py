@@ -36,17 +36,22 @@ class _TenantScoped:
     def __init__(self, session: Session, tenant_id: UUID) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        # Entities read in this unit of work, kept alive (the session only holds weak references)
+        # so that bulk loads looking up the same account or category for every line hit memory.
+        self._seen: dict[UUID, Any] = {}
 
     def _owned(self) -> ColumnElement[bool]:
         return self.model.tenant_id == self.tenant_id  # type: ignore[no-any-return]
 
-    def _get(self, model: type[M], entity_id: UUID, *, for_update: bool = False) -> M:
+    def _get(self, model: type[M], entity_id: UUID) -> M:
+        seen = self._seen.get(entity_id)
+        if isinstance(seen, model) and seen in self.session:
+            return seen
         statement = select(model).where(model.id == entity_id, model.tenant_id == self.tenant_id)
-        if for_update:
-            statement = statement.with_for_update()
         entity = self.session.scalars(statement).first()
         if entity is None:
             raise NotFound(f"{self.noun} {entity_id} not found", resource=self.noun)
+        self._seen[entity_id] = entity
         return entity
 
     def add(self, entity: Any) -> None:
@@ -55,6 +60,7 @@ class _TenantScoped:
         self.session.add(entity)
 
     def delete(self, entity: Any) -> None:
+        self._seen.pop(entity.id, None)
         self.session.delete(entity)
 
 
@@ -168,13 +174,15 @@ class CategoryRepository(_TenantScoped):
         return set(self.session.scalars(select(Category.slug).where(self._owned())))
 
     def with_descendants(self, category_ids: Iterable[UUID]) -> set[UUID]:
+        frontier = list(category_ids)
+        if not frontier:
+            return set()
         children: dict[UUID | None, list[UUID]] = {}
         for category_id, parent_id in self.session.execute(
             select(Category.id, Category.parent_id).where(self._owned())
         ):
             children.setdefault(parent_id, []).append(category_id)
         found: set[UUID] = set()
-        frontier = list(category_ids)
         while frontier:
             current = frontier.pop()
             if current not in found:
@@ -207,13 +215,22 @@ class TransactionRepository(_TenantScoped):
     def get(self, transaction_id: UUID) -> Transaction:
         return self._get(Transaction, transaction_id)
 
-    def by_external_id(self, account_id: UUID, external_id: str) -> Transaction | None:
-        statement = select(Transaction).where(
-            self._owned(),
-            Transaction.account_id == account_id,
-            Transaction.external_id == external_id,
-        )
-        return self.session.scalars(statement).first()
+    def existing_external_ids(self, wanted: Iterable[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
+        """Which of these (account id, external id) pairs are already stored."""
+        pairs = set(wanted)
+        found: set[tuple[UUID, str]] = set()
+        by_account: dict[UUID, list[str]] = {}
+        for account_id, external_id in pairs:
+            by_account.setdefault(account_id, []).append(external_id)
+        for account_id, external_ids in by_account.items():
+            for chunk in _chunks(external_ids, 500):
+                statement = select(Transaction.external_id).where(
+                    self._owned(), Transaction.account_id == account_id,
+                    Transaction.external_id.in_(chunk),
+                )
+                found.update((account_id, value) for value in self.session.scalars(statement)
+                             if value is not None)
+        return found
 
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
         """``category_ids`` is the filter's categories already expanded with their children."""
@@ -285,6 +302,10 @@ class TransactionRepository(_TenantScoped):
         else:
             after = or_(column > value, and_(column == value, Transaction.id > cursor.id))
         return statement.where(after)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    return (items[start : start + size] for start in range(0, len(items), size))
 
 
 def _sort_column(sort: TransactionSort) -> Any:

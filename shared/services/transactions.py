@@ -80,7 +80,13 @@ class TransactionService:
     ) -> tuple[Transaction, Created]:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
-            created = create_once(uow, idempotency, lambda: self._add(uow, caller, spec).id)
+
+            def create() -> UUID:
+                # Inside create_once: a replayed request must return what it created, not 409.
+                _refuse_known_external_ids(uow, [spec])
+                return self._add(uow, caller, spec).id
+
+            created = create_once(uow, idempotency, create)
             uow.commit()
             return uow.transactions.get(created.id), created
 
@@ -88,7 +94,9 @@ class TransactionService:
         """All or nothing, in one unit of work: for loaders that bring many lines at once."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
-            ids = [self._add(uow, caller, spec).id for spec in specs]
+            batch = list(specs)
+            _refuse_known_external_ids(uow, batch)
+            ids = [self._add(uow, caller, spec).id for spec in batch]
             uow.commit()
             return ids
 
@@ -147,8 +155,6 @@ class TransactionService:
         account = _account(uow, spec.account_id)
         if spec.currency is not None and spec.currency != account.currency:
             raise _invalid("currency", f"the account is in {account.currency}, not {spec.currency}")
-        if spec.external_id and uow.transactions.by_external_id(account.id, spec.external_id):
-            raise Conflict(f"external id {spec.external_id!r} already exists in this account")
         source = spec.category_source or (CategorySource.USER if spec.category_id else None)
         confidence = spec.category_confidence
         if source is CategorySource.USER and confidence is None:
@@ -168,7 +174,6 @@ class TransactionService:
         _validate(uow, transaction)
         uow.transactions.add(transaction)
         _set_tags(uow, transaction, spec.tags)
-        uow.flush()
         data = TransactionCreated(transaction=_snapshot(transaction))
         uow.record(self._event(caller, transaction, "TransactionCreated", data))
         return transaction
@@ -228,6 +233,17 @@ _PLAIN_FIELDS = (
     "instalment_total",
     "external_id",
 )
+
+
+def _refuse_known_external_ids(uow: UnitOfWork, specs: Sequence[NewTransaction]) -> None:
+    wanted = [(spec.account_id, spec.external_id) for spec in specs if spec.external_id]
+    duplicates = uow.transactions.existing_external_ids(wanted)
+    if len(set(wanted)) < len(wanted):
+        duplicates |= {pair for pair in wanted if wanted.count(pair) > 1}
+    if duplicates:
+        shown = ", ".join(sorted(repr(external_id) for _, external_id in duplicates)[:5])
+        raise Conflict(f"external id(s) already in the account: {shown}",
+                       duplicates=len(duplicates))
 
 
 def _account(uow: UnitOfWork, account_id: UUID) -> Any:
@@ -314,7 +330,12 @@ def _snapshot(transaction: Transaction) -> TransactionSnapshot:
         merchant=transaction.merchant,
         category_id=transaction.category_id,
         category_source=transaction.category_source,
-        category_confidence=transaction.category_confidence,
+        # Normalised: the column reads back 1.0000 what was set as 1, which is no change.
+        category_confidence=(
+            None
+            if transaction.category_confidence is None
+            else transaction.category_confidence.normalize()
+        ),
         notes=transaction.notes,
         tags=sorted(link.tag.name for link in transaction.tag_links),
         type=transaction.type,
