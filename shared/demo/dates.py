@@ -1,0 +1,90 @@
+"""Calendar arithmetic for statements: months of a window and Brazilian business days."""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from holidays.countries.brazil import Brazil
+
+ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=64)
+def national_holidays(year: int) -> frozenset[date]:
+    # Only national holidays: state and municipal ones differ by city and would make the salary
+    # day depend on where the household lives, which payroll systems do not model either.
+    return frozenset(Brazil(years=year).keys())
+
+
+def is_business_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in national_holidays(day.year)
+
+
+def nth_business_day(year: int, month: int, n: int) -> date:
+    day = date(year, month, 1)
+    seen = 0
+    while True:
+        if is_business_day(day):
+            seen += 1
+            if seen == n:
+                return day
+        day += ONE_DAY
+
+
+def business_day_on_or_after(day: date) -> date:
+    while not is_business_day(day):
+        day += ONE_DAY
+    return day
+
+
+def business_day_on_or_before(day: date) -> date:
+    while not is_business_day(day):
+        day -= ONE_DAY
+    return day
+
+
+def last_day(year: int, month: int) -> date:
+    return date(year, month, _stdlib_calendar.monthrange(year, month)[1])
+
+
+def day_in_month(year: int, month: int, day: int) -> date:
+    """``day`` of the month, clamped to its last day (a "31st" in February is the 28th/29th)."""
+    return date(year, month, min(day, _stdlib_calendar.monthrange(year, month)[1]))
+
+
+def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
+    serial = year * 12 + (month - 1) + delta
+    return serial // 12, serial % 12 + 1
+
+
+def black_friday(year: int) -> date:
+    day = last_day(year, 11)
+    return day - timedelta(days=(day.weekday() - 4) % 7)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """``months`` whole calendar months; the last one is the month of ``end``, cut at ``end``."""
+
+    start: date
+    end: date
+    months: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def ending(cls, end: date, months: int) -> Window:
+        if months < 1:
+            raise ValueError("months must be at least 1")
+        first = add_months(end.year, end.month, -(months - 1))
+        spans = tuple(add_months(first[0], first[1], i) for i in range(months))
+        return cls(date(first[0], first[1], 1), end, spans)
+
+    def days_of(self, year: int, month: int) -> list[date]:
+        first = date(year, month, 1)
+        stop = min(last_day(year, month), self.end)
+        return [first + timedelta(days=i) for i in range((stop - first).days + 1)]
+
+    def years(self) -> range:
+        return range(self.start.year, self.end.year + 1)
