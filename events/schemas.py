@@ -14,8 +14,9 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
-    schemas = {"DomainEvent.json": _schema(DomainEvent.model_json_schema(by_alias=True),
-                                           "DomainEvent")}
+    schemas = {
+        "DomainEvent.json": _schema(DomainEvent.model_json_schema(by_alias=True), "DomainEvent")
+    }
     for name, model in sorted(PAYLOADS.items()):
         schemas[f"{name}.json"] = _schema(model.model_json_schema(by_alias=True), name)
     return schemas

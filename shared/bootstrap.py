@@ -11,6 +11,7 @@ from functools import cached_property
 from uuid import UUID
 
 from shared.adapters.local.bus import InProcessEventBus
+from shared.adapters.local.directory import LocalDirectory
 from shared.adapters.local.object_store import FolderObjectStore
 from shared.clock import SystemClock
 from shared.db.engine import Database
@@ -18,7 +19,7 @@ from shared.db.unit_of_work import UnitOfWork
 from shared.identity.cognito import CognitoVerifier
 from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
-from shared.ports import Clock, EventBus, ObjectStore, TokenVerifier
+from shared.ports import Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
 from shared.services.accounts import AccountService
 from shared.services.categories import CategoryService
 from shared.services.tags import TagService
@@ -35,6 +36,7 @@ class Container:
     bus: EventBus
     object_store: ObjectStore
     token_verifier: TokenVerifier
+    directory: IdentityDirectory
     dev_issuer: LocalDevIssuer | None
 
     @cached_property
@@ -50,7 +52,7 @@ class Container:
 
     @cached_property
     def members(self) -> MemberService:
-        return MemberService(self.unit_of_work)
+        return MemberService(self.unit_of_work, self.directory)
 
     @cached_property
     def profiles(self) -> ProfileService:
@@ -83,6 +85,7 @@ def bootstrap(
     bus: EventBus | None = None,
     object_store: ObjectStore | None = None,
     token_verifier: TokenVerifier | None = None,
+    directory: IdentityDirectory | None = None,
 ) -> Container:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -102,6 +105,7 @@ def bootstrap(
         bus=bus or InProcessEventBus(),
         object_store=object_store or FolderObjectStore(settings.resolved_lake_path),
         token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
+        directory=directory or _directory(settings),
         dev_issuer=dev_issuer,
     )
 
@@ -110,6 +114,18 @@ def _dev_issuer(settings: Settings, clock: Clock) -> LocalDevIssuer | None:
     if settings.identity_provider is not IdentityProvider.LOCAL:
         return None
     return LocalDevIssuer(settings.home, settings.local_issuer, settings.local_audience, clock)
+
+
+def _directory(settings: Settings) -> IdentityDirectory:
+    if settings.identity_provider is IdentityProvider.LOCAL:
+        return LocalDirectory()
+    import boto3
+
+    from shared.adapters.aws.cognito_directory import CognitoDirectory
+
+    assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
+    client = boto3.client("cognito-idp", region_name=settings.cognito_region)
+    return CognitoDirectory(client, settings.cognito_user_pool_id)
 
 
 def _verifier(settings: Settings, clock: Clock, dev_issuer: LocalDevIssuer | None) -> TokenVerifier:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from uuid import UUID
 
 if TYPE_CHECKING:
     from events.envelope import DomainEvent
@@ -53,3 +54,14 @@ class TokenVerifier(Protocol):
     """Turns a bearer token into a principal, or raises ``Unauthenticated``."""
 
     def verify(self, token: str) -> Principal: ...
+
+
+class IdentityDirectory(Protocol):
+    """Where people's sign-in identities live (Cognito, or nothing at all locally).
+
+    Inviting someone by e-mail must give them the id their future tokens will carry, so that
+    the membership created now is theirs when they first sign in.
+    """
+
+    def find_or_invite(self, email: str, name: str | None) -> UUID:
+        """The subject id of the person with this e-mail, creating (and inviting) them if new."""

@@ -84,8 +84,9 @@ def new_actor(client: TestClient, container: Container):  # type: ignore[no-unty
         user_id = uuid4()
         email = f"{name.lower()}.{user_id.hex[:6]}@example.com"
         bare = Actor(client, token_for(container, user_id, None, email=email), user_id, None)
-        workspace = ok(bare.post("/v1/workspaces", {"name": f"Casa de {name}",
-                                                    "base_currency": currency}), 201)
+        workspace = ok(
+            bare.post("/v1/workspaces", {"name": f"Casa de {name}", "base_currency": currency}), 201
+        )
         tenant_id = workspace["id"]
         token = token_for(container, user_id, tenant_id, Role.OWNER, email=email)
         return Actor(client, token, user_id, tenant_id)

@@ -9,6 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import StringConstraints
 
 from functions.transactions.schemas import (
     AccountIn,
@@ -48,6 +49,11 @@ from shared.services.categories import CategoryNode, NewCategory
 from shared.services.transactions import NewTransaction
 
 router = APIRouter(prefix="/v1", route_class=FluxoRoute)
+
+# PostgreSQL text cannot hold U+0000: refused here rather than failing in the database.
+QueryText = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+# What the amount column can hold (numeric(16, 4)); SQLite could not even compare beyond it.
+QueryAmount = Annotated[Decimal | None, Query(max_digits=16, decimal_places=4)]
 
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3".')
@@ -208,11 +214,11 @@ def list_transactions(
     account_id: Annotated[list[UUID] | None, Query()] = None,
     category_id: Annotated[list[UUID] | None, Query(description="With its children.")] = None,
     uncategorized: bool = False,
-    amount_min: Decimal | None = None,
-    amount_max: Decimal | None = None,
+    amount_min: QueryAmount = None,
+    amount_max: QueryAmount = None,
     type: Annotated[list[TransactionType] | None, Query()] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words in the text.")] = None,
+    tag: Annotated[list[QueryText] | None, Query()] = None,
+    q: Annotated[QueryText | None, Query(max_length=200, description="Words in the text.")] = None,
     status_: Annotated[TransactionStatus | None, Query(alias="status")] = None,
     sort: TransactionSort = TransactionSort.DATE_DESC,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

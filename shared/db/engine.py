@@ -72,17 +72,24 @@ class Database:
 
     @staticmethod
     def _set_scope(
-        connection: Connection, tenant_id: UUID | None, user_id: UUID | None,
-        *, role: str | None = None,
+        connection: Connection,
+        tenant_id: UUID | None,
+        user_id: UUID | None,
+        *,
+        role: str | None = None,
     ) -> None:
         # One round trip: set_config('role', …, true) is SET LOCAL ROLE.
         connection.execute(
-            text("SELECT set_config('role', :role, true), "
-                 "set_config('app.tenant_id', :tenant, true), "
-                 "set_config('app.user_id', :user, true)")
-            if role else
-            text("SELECT set_config('app.tenant_id', :tenant, true), "
-                 "set_config('app.user_id', :user, true)"),
+            text(
+                "SELECT set_config('role', :role, true), "
+                "set_config('app.tenant_id', :tenant, true), "
+                "set_config('app.user_id', :user, true)"
+            )
+            if role
+            else text(
+                "SELECT set_config('app.tenant_id', :tenant, true), "
+                "set_config('app.user_id', :user, true)"
+            ),
             {"role": role, "tenant": str(tenant_id or ""), "user": str(user_id or "")},
         )
 
@@ -111,6 +118,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's lower() folds ASCII only, so "AÇAÍ" would not match a search for "açaí";
+    # PostgreSQL's (UTF-8 database) is Unicode-aware, and this makes SQLite's the same.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _stamp_times_on_flush(factory: sessionmaker[Session], clock: Clock) -> None:

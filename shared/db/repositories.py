@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
-from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -121,10 +119,14 @@ class MembershipRepository:
         return list(self.session.scalars(statement))
 
     def count_owners(self, tenant_id: UUID) -> int:
-        statement = select(func.count()).where(
-            Membership.tenant_id == tenant_id, Membership.role == "owner"
+        """Locks the owners' rows (PostgreSQL), so two owners demoting each other at once cannot
+        leave a workspace with none: the second waits and then counts one owner."""
+        statement = (
+            select(Membership.user_id)
+            .where(Membership.tenant_id == tenant_id, Membership.role == "owner")
+            .with_for_update()
         )
-        return int(self.session.scalar(statement) or 0)
+        return len(self.session.scalars(statement).all())
 
     def add(self, membership: Membership) -> None:
         self.session.add(membership)
@@ -225,11 +227,15 @@ class TransactionRepository(_TenantScoped):
         for account_id, external_ids in by_account.items():
             for chunk in _chunks(external_ids, 500):
                 statement = select(Transaction.external_id).where(
-                    self._owned(), Transaction.account_id == account_id,
+                    self._owned(),
+                    Transaction.account_id == account_id,
                     Transaction.external_id.in_(chunk),
                 )
-                found.update((account_id, value) for value in self.session.scalars(statement)
-                             if value is not None)
+                found.update(
+                    (account_id, value)
+                    for value in self.session.scalars(statement)
+                    if value is not None
+                )
         return found
 
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
@@ -291,11 +297,7 @@ class TransactionRepository(_TenantScoped):
         if query.cursor is None:
             return statement
         cursor = Cursor.decode(query.cursor, expected_sort=query.sort.value)
-        value: Any = (
-            date.fromisoformat(cursor.value)
-            if query.sort.field == "booked_on"
-            else Decimal(cursor.value)
-        )
+        value = cursor.sort_value()
         column = _sort_column(query.sort)
         if query.sort.descending:
             after = or_(column < value, and_(column == value, Transaction.id < cursor.id))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
+from shared.adapters.local.directory import local_user_id
 from shared.bootstrap import Container
 from shared.demo.generator import DemoHousehold, generate_household
 from shared.domain.access import Principal, Role
@@ -24,11 +25,6 @@ class LoadedDemo:
     created: bool
 
 
-def demo_user_id(email: str) -> UUID:
-    """Stable across runs, so a dev token for the demo owner keeps working after a reload."""
-    return uuid5(NAMESPACE_URL, f"https://fluxo.dev/demo/{email}")
-
-
 def load_demo(
     container: Container,
     *,
@@ -46,7 +42,7 @@ def load_demo(
 
 def _load(container: Container, household: DemoHousehold, *, if_missing: bool) -> LoadedDemo:
     principal = Principal(
-        user_id=demo_user_id(household.owner_email),
+        user_id=local_user_id(household.owner_email),
         tenant_id=None,
         roles=frozenset({Role.OWNER}),
         email=household.owner_email,

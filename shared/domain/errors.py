@@ -55,5 +55,9 @@ class Unauthenticated(DomainError):
     title = "Unauthenticated"
 
 
+class CredentialsMissing(Unauthenticated):
+    """No credentials at all, as opposed to credentials that fail verification."""
+
+
 class StoreUnavailable(DomainError):
     title = "Service unavailable"

@@ -6,6 +6,8 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -55,6 +57,28 @@ class Cursor:
         if cursor.sort != expected_sort:
             raise _bad_cursor("the cursor belongs to another sort order; start again without it")
         return cursor
+
+    def sort_value(self) -> date | Decimal:
+        """The sort value as its column holds it; an edited value is a bad cursor, not a 500."""
+        try:
+            if TransactionSort(self.sort).field == "booked_on":
+                return date.fromisoformat(self.value)
+            amount = Decimal(self.value)
+            storable = (
+                amount.is_finite()
+                and abs(amount) < _AMOUNT_LIMIT
+                and amount == amount.quantize(_AMOUNT_STEP)
+            )
+        except (ValueError, ArithmeticError) as exc:
+            raise _bad_cursor("the cursor is not one this API issued") from exc
+        if not storable:
+            raise _bad_cursor("the cursor is not one this API issued")
+        return amount
+
+
+_AMOUNT_LIMIT = Decimal(10) ** 12
+_AMOUNT_STEP = Decimal("0.0001")
+"""Amounts are stored as numeric(16, 4): a cursor value outside that was not issued by us."""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.bootstrap import Container
 from shared.domain.access import Principal
-from shared.domain.errors import FieldIssue, InvalidInput, Unauthenticated
+from shared.domain.errors import CredentialsMissing, FieldIssue, InvalidInput
 from shared.http.problems import problem
 from shared.services.access import Caller
 from shared.services.idempotency import Created, IdempotencyRequest
@@ -45,9 +45,26 @@ class FluxoRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def decimal_json_handler(request: Request) -> Response:
-            return await handler(_DecimalJSONRequest(request.scope, request.receive))
+            json_request = _DecimalJSONRequest(request.scope, request.receive)
+            content_type = json_request.headers.get("content-type")
+            if (
+                self.body_field is not None
+                and not _is_json(content_type)
+                and await json_request.body()
+            ):
+                raise HTTPException(
+                    415, "send the body as JSON, with Content-Type: application/json"
+                )
+            return await handler(json_request)
 
         return decimal_json_handler
+
+
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 class BodyLimitMiddleware:
@@ -72,7 +89,7 @@ class BodyLimitMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _TooLarge
+                raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -91,8 +108,12 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so that FastAPI, which turns any other error met while reading the body
+    into a 400, lets it through to the 413 handler (a chunked body has no Content-Length)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the body must be at most {max_bytes} bytes")
 
 
 class CorrelationMiddleware:
@@ -107,9 +128,9 @@ class CorrelationMiddleware:
             return
         headers = dict(scope.get("headers", []))
         given = headers.get(CORRELATION_HEADER.lower().encode(), b"").decode("latin-1")
-        aws_context = scope.get("aws.context")
-        request_id = getattr(aws_context, "aws_request_id", None)
-        correlation = given if _SAFE_ID.fullmatch(given) else (request_id or str(uuid4()))
+        correlation = (
+            given if _SAFE_ID.fullmatch(given) else (_aws_request_id(scope) or str(uuid4()))
+        )
         scope.setdefault("state", {})["correlation_id"] = correlation
 
         async def send_with_header(message: Message) -> None:
@@ -123,6 +144,19 @@ class CorrelationMiddleware:
 
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def _aws_request_id(scope: Scope) -> str | None:
+    """API Gateway's request id (the one in its access logs and in the caller's
+    ``x-amzn-RequestId``), else the Lambda invocation's; ``None`` outside AWS."""
+    event = scope.get("aws.event")
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    api_request_id = request_context.get("requestId") if isinstance(request_context, dict) else None
+    if isinstance(api_request_id, str) and _SAFE_ID.fullmatch(api_request_id):
+        return api_request_id
+    lambda_request_id = getattr(scope.get("aws.context"), "aws_request_id", None)
+    return lambda_request_id if isinstance(lambda_request_id, str) else None
+
 
 _container_lock = threading.Lock()
 
@@ -146,7 +180,7 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise Unauthenticated("a bearer token is required")
+        raise CredentialsMissing("a bearer token is required")
     return container.token_verifier.verify(credentials.credentials)
 
 

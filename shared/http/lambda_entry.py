@@ -7,10 +7,15 @@ from functools import cache
 from typing import Any
 
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from shared.http.app import create_app, discover_routers
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# Mangum base64-encodes any body whose type it does not know as text, and a REST API without
+# binary media types hands that base64 to the client as is: errors (problem+json) must be text.
+TEXT_MIME_TYPES = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
 
 
 def api_handler(context_name: str) -> LambdaHandler:
@@ -18,7 +23,8 @@ def api_handler(context_name: str) -> LambdaHandler:
 
     @cache
     def adapter() -> Mangum:
-        return Mangum(create_app(discover_routers([context_name])), lifespan="off")
+        app = create_app(discover_routers([context_name]))
+        return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         response: dict[str, Any] = adapter()(event, context)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.domain.errors import (
     Conflict,
+    CredentialsMissing,
     DomainError,
     FieldIssue,
     InvalidInput,
@@ -99,7 +100,7 @@ def domain_status(error: DomainError) -> tuple[int, str]:
 
 async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
     status, slug = domain_status(error)
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    headers = {"WWW-Authenticate": _challenge(error)} if status == 401 else None
     errors = [_issue(issue) for issue in error.issues]
     extra = {key: value for key, value in error.extra.items() if key != "resource"}
     return problem(
@@ -112,6 +113,11 @@ async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
         headers=headers,
         **extra,
     )
+
+
+def _challenge(error: DomainError) -> str:
+    # RFC 6750 §3.1: no error code when the request carried no credentials at all.
+    return "Bearer" if isinstance(error, CredentialsMissing) else 'Bearer error="invalid_token"'
 
 
 def _issue(issue: FieldIssue) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class RequestBody(BaseModel):
@@ -12,18 +12,38 @@ class RequestBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 (SQLite can): a 422 here, on every engine, not a 500.
+        if _has_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
 
 class PatchBody(RequestBody):
     """A partial update: only the fields sent change; ``null`` clears a field that may be empty."""
 
     not_nullable: ClassVar[frozenset[str]] = frozenset()
 
-    @model_validator(mode="after")
-    def _reject_null_for_required(self) -> PatchBody:
-        for name in self.model_fields_set & self.not_nullable:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _reject_null_for_required(cls, value: Any, info: ValidationInfo) -> Any:
+        # A field validator (not a model validator) so the error points at the field
+        # (``/locale``), not at the whole body. It runs only for the fields that were sent.
+        if value is None and info.field_name in cls.not_nullable:
+            raise ValueError(f"{info.field_name} cannot be null")
+        return value
 
     def changes(self, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set if name not in exclude}

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from shared.db.models import Account
 from shared.domain.errors import Conflict, FieldIssue, InvalidInput
 from shared.domain.money import Money, is_currency
-from shared.domain.transactions import AccountKind
+from shared.domain.transactions import MAX_AMOUNT, AccountKind
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
 
@@ -97,4 +97,14 @@ def _check_money(amount: Decimal, currency: str) -> None:
             f"unknown currency {currency!r}",
             issues=[FieldIssue(("body", "currency"), "not an ISO 4217 code")],
         )
-    Money(amount, currency).check_precision()
+    try:
+        Money(amount, currency).check_precision()
+    except InvalidInput as error:
+        raise _invalid_balance(error.detail, "too_many_decimals") from error
+    if abs(amount) > MAX_AMOUNT:
+        # numeric(16, 4): PostgreSQL would refuse it with a 500, SQLite would store it.
+        raise _invalid_balance(f"must be at most {MAX_AMOUNT} in size", "too_large")
+
+
+def _invalid_balance(message: str, code: str) -> InvalidInput:
+    return InvalidInput(message, issues=[FieldIssue(("body", "opening_balance"), message, code)])

@@ -87,6 +87,10 @@ class CategoryService:
                 if name != "archived":
                     setattr(category, name, value)
             if "archived" in changes:
+                if not changes["archived"] and _archived_parent(uow, category):
+                    # Restored alone, it would show at the top of the tree, its parent hidden.
+                    reason = "restore its parent category first: it is archived"
+                    raise InvalidInput(reason, issues=[FieldIssue(("body", "archived"), reason)])
                 for descendant_id in uow.categories.with_descendants([category.id]):
                     uow.categories.get(descendant_id).archived = bool(changes["archived"])
             uow.commit()
@@ -116,6 +120,10 @@ def _parent(uow: UnitOfWork, parent_id: UUID | None) -> Category | None:
     return parent
 
 
+def _archived_parent(uow: UnitOfWork, category: Category) -> bool:
+    return category.parent_id is not None and uow.categories.get(category.parent_id).archived
+
+
 def _depth(uow: UnitOfWork, category: Category) -> int:
     depth, current = 1, category
     while current.parent_id is not None:
@@ -124,11 +132,17 @@ def _depth(uow: UnitOfWork, category: Category) -> int:
 
 
 def _check_move(uow: UnitOfWork, category: Category, new_parent_id: UUID | None) -> None:
-    if new_parent_id is not None and new_parent_id in uow.categories.with_descendants(
-        [category.id]
-    ):
+    subtree = uow.categories.with_descendants([category.id])
+    if new_parent_id is not None and new_parent_id in subtree:
         raise _invalid_parent("a category cannot move under itself or its children")
-    _parent(uow, new_parent_id)
+    parent = _parent(uow, new_parent_id)
+    if parent is None:
+        return
+    # The whole subtree moves: its deepest descendant must stay within MAX_DEPTH as well.
+    own_depth = _depth(uow, category)
+    height = 1 + max(_depth(uow, uow.categories.get(member)) - own_depth for member in subtree)
+    if _depth(uow, parent) + height > MAX_DEPTH:
+        raise _invalid_parent(f"categories nest at most {MAX_DEPTH} levels deep")
 
 
 def _invalid_parent(reason: str) -> InvalidInput:

@@ -179,20 +179,24 @@ class TransactionService:
         return transaction
 
     def _apply(self, uow: UnitOfWork, transaction: Transaction, changes: dict[str, Any]) -> None:
-        for name, value in changes.items():
-            if name == "tags":
-                _set_tags(uow, transaction, value or ())
-            elif name == "account_id":
-                account = _account(uow, value)
-                if account.currency != transaction.currency:
-                    raise _invalid("account_id", "the new account has another currency")
-                transaction.account_id = account.id
-            else:
-                setattr(transaction, name, value)
-        if changes.get("category_id") is None and "category_id" in changes:
-            transaction.category_source = None
-            transaction.category_confidence = None
-        _validate(uow, transaction)
+        # No autoflush: the lookups below (tags, account, category) must not write the changes
+        # before they are validated, or a bad value surfaces as a database error (409/500)
+        # instead of a 422 that points at the field.
+        with uow.session.no_autoflush:
+            for name, value in changes.items():
+                if name == "tags":
+                    _set_tags(uow, transaction, value or ())
+                elif name == "account_id":
+                    account = _account(uow, value)
+                    if account.currency != transaction.currency:
+                        raise _invalid("account_id", "the new account has another currency")
+                    transaction.account_id = account.id
+                else:
+                    setattr(transaction, name, value)
+            if changes.get("category_id") is None and "category_id" in changes:
+                transaction.category_source = None
+                transaction.category_confidence = None
+            _validate(uow, transaction)
 
     def _event(
         self,
@@ -242,8 +246,9 @@ def _refuse_known_external_ids(uow: UnitOfWork, specs: Sequence[NewTransaction])
         duplicates |= {pair for pair in wanted if wanted.count(pair) > 1}
     if duplicates:
         shown = ", ".join(sorted(repr(external_id) for _, external_id in duplicates)[:5])
-        raise Conflict(f"external id(s) already in the account: {shown}",
-                       duplicates=len(duplicates))
+        raise Conflict(
+            f"external id(s) already in the account: {shown}", duplicates=len(duplicates)
+        )
 
 
 def _account(uow: UnitOfWork, account_id: UUID) -> Any:

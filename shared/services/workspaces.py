@@ -11,6 +11,7 @@ from shared.domain.access import Principal, Role
 from shared.domain.errors import Conflict, FieldIssue, InvalidInput, NotFound, PermissionDenied
 from shared.domain.locale import validate_currency, validate_locale, validate_timezone
 from shared.domain.taxonomy import walk
+from shared.ports import IdentityDirectory
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize, effective_role
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
 
@@ -94,8 +95,9 @@ class WorkspaceService:
 
 
 class MemberService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, directory: IdentityDirectory) -> None:
         self._uow = uow
+        self._directory = directory
 
     def list(self, caller: Caller) -> list[Membership]:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
@@ -116,7 +118,7 @@ class MemberService:
             _check_can_grant(own_role, role)
 
             def create() -> UUID:
-                user = uow.users.by_email(email) or _new_user(uow, email, name)
+                user = uow.users.by_email(email) or self._invitee(uow, email, name)
                 if uow.memberships.find(caller.tenant_id, user.id) is not None:
                     raise Conflict(f"{email} is already a member of this workspace")
                 uow.memberships.add(
@@ -133,6 +135,19 @@ class MemberService:
             created = create_once(uow, idempotency, create)
             uow.commit()
             return _member(uow, caller.tenant_id, created.id), created
+
+    def _invitee(self, uow: UnitOfWork, email: str, name: str | None) -> User:
+        """The invitee's id is the one the identity provider will put in their tokens."""
+        user_id = self._directory.find_or_invite(email, name)
+        existing = uow.users.find(user_id)
+        if existing is not None:
+            return existing
+        user = User(
+            id=user_id, email=email, display_name=name, locale="pt-BR", timezone="America/Sao_Paulo"
+        )
+        uow.users.add(user)
+        uow.flush()
+        return user
 
     def change_role(self, caller: Caller, user_id: UUID, role: Role) -> Membership:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
@@ -204,33 +219,26 @@ def ensure_user(
 
 
 def seed_categories(uow: UnitOfWork, tenant_id: UUID, locale: str) -> None:
-    ids: dict[str, UUID] = {}
-    for position, (seed, parent) in enumerate(walk()):
-        ids[seed.slug] = uuid4()
-        uow.session.add(
-            Category(
-                id=ids[seed.slug],
-                tenant_id=tenant_id,
-                parent_id=ids[parent.slug] if parent else None,
-                slug=seed.slug,
-                name=seed.label(locale),
-                labels={"pt-BR": seed.pt_br, "en": seed.en},
-                kind=seed.kind,
-                position=position,
+    seeds = walk()
+    ids = {seed.slug: uuid4() for seed, _ in seeds}
+    positions = {seed.slug: position for position, (seed, _) in enumerate(seeds)}
+    top_level = [(seed, parent) for seed, parent in seeds if parent is None]
+    children = [(seed, parent) for seed, parent in seeds if parent is not None]
+    for batch in (top_level, children):  # parents first: the composite foreign key checks them
+        for seed, parent in batch:
+            uow.session.add(
+                Category(
+                    id=ids[seed.slug],
+                    tenant_id=tenant_id,
+                    parent_id=ids[parent.slug] if parent else None,
+                    slug=seed.slug,
+                    name=seed.label(locale),
+                    labels={"pt-BR": seed.pt_br, "en": seed.en},
+                    kind=seed.kind,
+                    position=positions[seed.slug],
+                )
             )
-        )
-        if parent is None:
-            uow.flush()  # parents first: the composite foreign key checks them row by row
-
-
-def _new_user(uow: UnitOfWork, email: str, name: str | None) -> User:
-    # An invited person gets an id now; the identity provider adopts it on first sign-in.
-    user = User(
-        id=uuid4(), email=email, display_name=name, locale="pt-BR", timezone="America/Sao_Paulo"
-    )
-    uow.users.add(user)
-    uow.flush()
-    return user
+        uow.flush()
 
 
 def _member(uow: UnitOfWork, tenant_id: UUID, user_id: UUID) -> Membership:

@@ -29,21 +29,26 @@ class Actor:
         return self.client.get(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Response:
-        return self.client.post(path, json=json, headers=self.headers(kwargs.pop("headers", None)),
-                                **kwargs)
+        return self.client.post(
+            path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs
+        )
 
     def patch(self, path: str, json: Any = None, **kwargs: Any) -> Response:
-        return self.client.patch(path, json=json,
-                                 headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        return self.client.patch(
+            path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs
+        )
 
     def delete(self, path: str, **kwargs: Any) -> Response:
-        return self.client.delete(path, headers=self.headers(kwargs.pop("headers", None)),
-                                  **kwargs)
+        return self.client.delete(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 
 
 def token_for(
-    container: Container, user_id: UUID, tenant_id: UUID | None, role: Role = Role.OWNER,
-    *, email: str | None = None,
+    container: Container,
+    user_id: UUID,
+    tenant_id: UUID | None,
+    role: Role = Role.OWNER,
+    *,
+    email: str | None = None,
 ) -> str:
     assert container.dev_issuer is not None
     return container.dev_issuer.issue(user_id, tenant_id, [role], email=email)

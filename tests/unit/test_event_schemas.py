@@ -22,8 +22,12 @@ def test_no_schema_file_is_left_over_from_a_removed_event():
 
 def test_the_envelope_travels_in_camel_case_and_reads_back():
     event = DomainEvent(
-        type="TransactionCreated", aggregate_id=uuid4(), aggregate_type="Transaction", version=1,
-        timestamp=datetime(2026, 11, 1, tzinfo=UTC), data={"x": 1},
+        type="TransactionCreated",
+        aggregate_id=uuid4(),
+        aggregate_type="Transaction",
+        version=1,
+        timestamp=datetime(2026, 11, 1, tzinfo=UTC),
+        data={"x": 1},
         metadata=EventMetadata(user_id=uuid4(), tenant_id=uuid4(), correlation_id="abc"),
     )
     wire = event.to_wire()

@@ -312,31 +312,42 @@ def _enable_row_level_security() -> None:
     )
     for table in TENANT_TABLES:
         _policy(table, f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
-    # A person sees the workspaces they belong to (to list and pick one) and may create new ones.
+    # Writes stay inside the session's workspace; reads also reach the workspaces a person belongs
+    # to (to list and pick one). Permissive policies add up per command.
+    _policy("tenants", f"id = {CURRENT_TENANT}", f"id = {CURRENT_TENANT}")
     _policy(
         "tenants",
-        f"id = {CURRENT_TENANT} OR EXISTS (SELECT 1 FROM memberships m "
+        "EXISTS (SELECT 1 FROM memberships m "
         f"WHERE m.tenant_id = tenants.id AND m.user_id = {CURRENT_USER})",
-        "true",
+        None,
+        name="members_read",
+        command="SELECT",
     )
-    _policy(
-        "memberships",
-        f"tenant_id = {CURRENT_TENANT} OR user_id = {CURRENT_USER}",
-        f"tenant_id = {CURRENT_TENANT} OR user_id = {CURRENT_USER}",
-    )
+    # Anyone may create a workspace; the session then moves into it before writing anything else.
+    _policy("tenants", None, "true", name="create", command="INSERT")
+    _policy("memberships", f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
+    _policy("memberships", f"user_id = {CURRENT_USER}", None, name="own_read", command="SELECT")
     _policy("idempotency_keys", f"user_id = {CURRENT_USER}", f"user_id = {CURRENT_USER}")
 
 
-def _policy(table: str, using: str, check: str) -> None:
+def _policy(
+    table: str,
+    using: str | None,
+    check: str | None,
+    *,
+    name: str = "isolation",
+    command: str = "ALL",
+) -> None:
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY {table}_isolation ON {table} USING ({using}) WITH CHECK ({check})")
+    clauses = (f" USING ({using})" if using else "") + (f" WITH CHECK ({check})" if check else "")
+    op.execute(f"CREATE POLICY {table}_{name} ON {table} FOR {command}{clauses}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # The workspace policy reads memberships; it must go before that table can.
-        op.execute("DROP POLICY IF EXISTS tenants_isolation ON tenants")
+        op.execute("DROP POLICY IF EXISTS tenants_members_read ON tenants")
     with op.batch_alter_table("transaction_tags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_transaction_tags_tenant_id_tag_id"))
 

@@ -1,0 +1,399 @@
+"""Tenant isolation through the API: a person of workspace A can neither see nor touch B.
+
+Every route is tried with B's ids; the table below is the list of attempts, so a new route is one
+more line. B's data is compared before and after each attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.support.api import Actor, ok, problem
+
+# Strings that exist only in B: none may ever appear in an answer to A.
+B_SECRETS = (
+    "Casa de Bruno",
+    "Conta Secreta",
+    "SEGREDO DO BRUNO",
+    "segredo-b",
+    "Categoria Oculta",
+    "bruno.",
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    method: str
+    path: str
+    body: Any = None
+    status: int = 404
+    pointer: str | None = None
+    """For 422: where the problem must point (a reference to B inside A's request)."""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+IN_B = {"X-Fluxo-Workspace": "{b_workspace}"}
+
+ATTEMPTS: dict[str, Attempt] = {
+    # B's resources addressed directly, acting in A
+    "get B's account": Attempt("GET", "/v1/accounts/{b_account}"),
+    "patch B's account": Attempt("PATCH", "/v1/accounts/{b_account}", {"name": "hacked"}),
+    "archive B's account": Attempt("PATCH", "/v1/accounts/{b_account}", {"archived": True}),
+    "delete B's account": Attempt("DELETE", "/v1/accounts/{b_account}"),
+    "get B's category": Attempt("GET", "/v1/categories/{b_category}"),
+    "patch B's category": Attempt("PATCH", "/v1/categories/{b_category}", {"name": "hacked"}),
+    "archive B's category": Attempt("PATCH", "/v1/categories/{b_category}", {"archived": True}),
+    "move B's category under mine": Attempt(
+        "PATCH", "/v1/categories/{b_category}", {"parent_id": "{a_category}"}
+    ),
+    "patch B's tag": Attempt("PATCH", "/v1/tags/{b_tag}", {"name": "hacked"}),
+    "delete B's tag": Attempt("DELETE", "/v1/tags/{b_tag}"),
+    "get B's transaction": Attempt("GET", "/v1/transactions/{b_transaction}"),
+    "patch B's transaction": Attempt(
+        "PATCH", "/v1/transactions/{b_transaction}", {"version": 1, "amount": "-999.00"}
+    ),
+    "patch B's transaction with if-match": Attempt(
+        "PATCH",
+        "/v1/transactions/{b_transaction}",
+        {"notes": "hacked"},
+        headers={"If-Match": '"1"'},
+    ),
+    "delete B's transaction": Attempt("DELETE", "/v1/transactions/{b_transaction}"),
+    "delete B's transaction with if-match": Attempt(
+        "DELETE", "/v1/transactions/{b_transaction}", headers={"If-Match": '"1"'}
+    ),
+    # B's workspace and its members
+    "get workspace B": Attempt("GET", "/v1/workspaces/{b_workspace}"),
+    "patch workspace B": Attempt("PATCH", "/v1/workspaces/{b_workspace}", {"name": "hacked"}),
+    "list B's members": Attempt("GET", "/v1/workspaces/{b_workspace}/members"),
+    "invite into B": Attempt(
+        "POST",
+        "/v1/workspaces/{b_workspace}/members",
+        {"email": "spy@example.com", "role": "owner"},
+    ),
+    "invite myself into B": Attempt(
+        "POST", "/v1/workspaces/{b_workspace}/members", {"email": "{a_email}", "role": "owner"}
+    ),
+    "demote B's owner": Attempt(
+        "PATCH", "/v1/workspaces/{b_workspace}/members/{b_owner}", {"role": "viewer"}
+    ),
+    "remove B's owner": Attempt("DELETE", "/v1/workspaces/{b_workspace}/members/{b_owner}"),
+    "promote myself in B": Attempt(
+        "PATCH", "/v1/workspaces/{b_workspace}/members/{a_owner}", {"role": "owner"}
+    ),
+    "B's owner through A's members": Attempt(
+        "PATCH", "/v1/workspaces/{a_workspace}/members/{b_owner}", {"role": "viewer"}
+    ),
+    "remove B's owner through A": Attempt(
+        "DELETE", "/v1/workspaces/{a_workspace}/members/{b_owner}"
+    ),
+    # Acting in B by naming it in X-Fluxo-Workspace
+    "header B: list accounts": Attempt("GET", "/v1/accounts", headers=IN_B),
+    "header B: get account": Attempt("GET", "/v1/accounts/{b_account}", headers=IN_B),
+    "header B: open account": Attempt(
+        "POST", "/v1/accounts", {"name": "Intrusa", "kind": "checking"}, headers=IN_B
+    ),
+    "header B: patch account": Attempt(
+        "PATCH", "/v1/accounts/{b_account}", {"name": "hacked"}, headers=IN_B
+    ),
+    "header B: delete account": Attempt("DELETE", "/v1/accounts/{b_account}", headers=IN_B),
+    "header B: category tree": Attempt("GET", "/v1/categories", headers=IN_B),
+    "header B: create category": Attempt(
+        "POST", "/v1/categories", {"name": "Intrusa"}, headers=IN_B
+    ),
+    "header B: patch category": Attempt(
+        "PATCH", "/v1/categories/{b_category}", {"name": "hacked"}, headers=IN_B
+    ),
+    "header B: list tags": Attempt("GET", "/v1/tags", headers=IN_B),
+    "header B: create tag": Attempt("POST", "/v1/tags", {"name": "intrusa"}, headers=IN_B),
+    "header B: delete tag": Attempt("DELETE", "/v1/tags/{b_tag}", headers=IN_B),
+    "header B: list transactions": Attempt("GET", "/v1/transactions", headers=IN_B),
+    "header B: get transaction": Attempt("GET", "/v1/transactions/{b_transaction}", headers=IN_B),
+    "header B: record transaction": Attempt(
+        "POST",
+        "/v1/transactions",
+        {
+            "account_id": "{b_account}",
+            "amount": "-1.00",
+            "booked_on": "2026-10-05",
+            "description": "INTRUSA",
+        },
+        headers=IN_B,
+    ),
+    "header B: patch transaction": Attempt(
+        "PATCH",
+        "/v1/transactions/{b_transaction}",
+        {"version": 1, "notes": "hacked"},
+        headers=IN_B,
+    ),
+    "header B: delete transaction": Attempt(
+        "DELETE", "/v1/transactions/{b_transaction}", headers=IN_B
+    ),
+    # B's ids inside A's own requests
+    "record in A on B's account": Attempt(
+        "POST",
+        "/v1/transactions",
+        {
+            "account_id": "{b_account}",
+            "amount": "-1.00",
+            "booked_on": "2026-10-05",
+            "description": "CRUZADA",
+        },
+        status=422,
+        pointer="/account_id",
+    ),
+    "record in A with B's category": Attempt(
+        "POST",
+        "/v1/transactions",
+        {
+            "account_id": "{a_account}",
+            "amount": "-1.00",
+            "booked_on": "2026-10-05",
+            "description": "CRUZADA",
+            "category_id": "{b_category}",
+        },
+        status=422,
+        pointer="/category_id",
+    ),
+    "move A's transaction to B's account": Attempt(
+        "PATCH",
+        "/v1/transactions/{a_transaction}",
+        {"version": 1, "account_id": "{b_account}"},
+        status=422,
+        pointer="/account_id",
+    ),
+    "categorise A's transaction with B's category": Attempt(
+        "PATCH",
+        "/v1/transactions/{a_transaction}",
+        {"version": 1, "category_id": "{b_category}"},
+        status=422,
+        pointer="/category_id",
+    ),
+    "categorise and tag A's transaction with B's category": Attempt(
+        "PATCH",
+        "/v1/transactions/{a_transaction}",
+        {"version": 1, "category_id": "{b_category}", "tags": ["nova"]},
+        status=422,
+        pointer="/category_id",
+    ),
+    "move A's transaction to B's account and tag it": Attempt(
+        "PATCH",
+        "/v1/transactions/{a_transaction}",
+        {"version": 1, "tags": ["nova"], "account_id": "{b_account}"},
+        status=422,
+        pointer="/account_id",
+    ),
+    "create in A under B's category": Attempt(
+        "POST",
+        "/v1/categories",
+        {"name": "Filha", "parent_id": "{b_category}"},
+        status=422,
+        pointer="/parent_id",
+    ),
+    "move A's category under B's": Attempt(
+        "PATCH",
+        "/v1/categories/{a_category}",
+        {"parent_id": "{b_category}"},
+        status=422,
+        pointer="/parent_id",
+    ),
+}
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
+
+
+@dataclass
+class Tenants:
+    a: Actor
+    b: Actor
+    ids: dict[str, str]
+
+
+@pytest.fixture
+def tenants(new_actor) -> Tenants:
+    """Ana owns A, Bruno owns B; each has an account, a category, a tag and a transaction."""
+    ana, bruno = new_actor("Ana"), new_actor("Bruno")
+    ok(bruno.patch(f"/v1/workspaces/{bruno.tenant_id}", {"name": "Casa de Bruno"}))
+    b_account = ok(bruno.post("/v1/accounts", {"name": "Conta Secreta", "kind": "checking"}), 201)
+    b_category = ok(bruno.post("/v1/categories", {"name": "Categoria Oculta"}), 201)
+    b_tag = ok(bruno.post("/v1/tags", {"name": "segredo-b"}), 201)
+    b_transaction = ok(
+        bruno.post(
+            "/v1/transactions",
+            {
+                "account_id": b_account["id"],
+                "amount": "-1234.56",
+                "booked_on": "2026-10-01",
+                "description": "SEGREDO DO BRUNO",
+                "category_id": b_category["id"],
+                "tags": ["segredo-b"],
+            },
+        ),
+        201,
+    )
+    a_account = ok(ana.post("/v1/accounts", {"name": "Conta da Ana", "kind": "checking"}), 201)
+    a_category = ok(ana.post("/v1/categories", {"name": "Da Ana"}), 201)
+    a_transaction = ok(
+        ana.post(
+            "/v1/transactions",
+            {
+                "account_id": a_account["id"],
+                "amount": "-5.00",
+                "booked_on": "2026-10-02",
+                "description": "PADARIA DA ANA",
+            },
+        ),
+        201,
+    )
+    ids = {
+        "a_workspace": str(ana.tenant_id),
+        "a_owner": str(ana.user_id),
+        "a_email": ok(ana.get("/v1/profile"))["email"],
+        "a_account": a_account["id"],
+        "a_category": a_category["id"],
+        "a_transaction": a_transaction["id"],
+        "b_workspace": str(bruno.tenant_id),
+        "b_owner": str(bruno.user_id),
+        "b_account": b_account["id"],
+        "b_category": b_category["id"],
+        "b_tag": b_tag["id"],
+        "b_transaction": b_transaction["id"],
+    }
+    return Tenants(ana, bruno, ids)
+
+
+def _state_of_b(tenants: Tenants) -> dict[str, Any]:
+    """Everything B's owner can read about B."""
+    bruno, ids = tenants.b, tenants.ids
+    transaction = bruno.get(f"/v1/transactions/{ids['b_transaction']}")
+    return {
+        "workspace": ok(bruno.get(f"/v1/workspaces/{ids['b_workspace']}")),
+        "members": ok(bruno.get(f"/v1/workspaces/{ids['b_workspace']}/members")),
+        "accounts": ok(bruno.get("/v1/accounts", params={"include_archived": True})),
+        "categories": ok(bruno.get("/v1/categories", params={"include_archived": True})),
+        "tags": ok(bruno.get("/v1/tags")),
+        "transactions": ok(bruno.get("/v1/transactions")),
+        "transaction": ok(transaction),
+        "etag": transaction.headers["ETag"],
+    }
+
+
+def _state_of_a(tenants: Tenants) -> dict[str, Any]:
+    ana = tenants.a
+    return {
+        "accounts": ok(ana.get("/v1/accounts", params={"include_archived": True})),
+        "categories": ok(ana.get("/v1/categories", params={"include_archived": True})),
+        "tags": ok(ana.get("/v1/tags")),
+        "transactions": ok(ana.get("/v1/transactions")),
+        "members": ok(ana.get(f"/v1/workspaces/{tenants.ids['a_workspace']}/members")),
+    }
+
+
+@pytest.mark.parametrize("attempt", ATTEMPTS.values(), ids=ATTEMPTS.keys())
+def test_given_a_user_of_a_when_trying_a_route_on_b_then_refused_and_b_is_unchanged(
+    tenants, attempt: Attempt
+):
+    before_b, before_a = _state_of_b(tenants), _state_of_a(tenants)
+    ana, ids = tenants.a, tenants.ids
+    response = ana.client.request(
+        attempt.method,
+        _fill(attempt.path, ids),
+        json=_fill(attempt.body, ids),
+        headers=ana.headers(_fill(attempt.headers, ids)),
+    )
+    body = problem(response, attempt.status)
+    if attempt.pointer is not None:
+        assert attempt.pointer in {error["pointer"] for error in body["errors"]}
+    for secret in B_SECRETS:
+        assert secret not in response.text
+    assert _state_of_b(tenants) == before_b
+    assert _state_of_a(tenants) == before_a
+
+
+def test_given_a_user_of_a_when_listing_workspaces_then_b_is_not_listed(tenants):
+    listed = ok(tenants.a.get("/v1/workspaces"))
+    assert [item["id"] for item in listed] == [tenants.ids["a_workspace"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/accounts",
+        "/v1/categories",
+        "/v1/tags",
+        "/v1/transactions",
+        "/v1/transactions?account_id={b_account}",
+        "/v1/transactions?category_id={b_category}",
+        "/v1/transactions?tag=segredo-b",
+        "/v1/transactions?q=SEGREDO",
+        "/v1/accounts?include_archived=true",
+        "/v1/categories?include_archived=true",
+    ],
+)
+def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, path):
+    response = tenants.a.get(_fill(path, tenants.ids))
+    ok(response)
+    for secret in B_SECRETS:
+        assert secret not in response.text
+    for name in ("b_account", "b_category", "b_tag", "b_transaction"):
+        assert tenants.ids[name] not in response.text
+
+
+def test_given_b_filters_when_used_in_a_then_no_transaction_is_returned(tenants):
+    ids = tenants.ids
+    for query in (
+        f"account_id={ids['b_account']}",
+        f"category_id={ids['b_category']}",
+        "tag=segredo-b",
+        "q=SEGREDO",
+    ):
+        assert ok(tenants.a.get(f"/v1/transactions?{query}"))["items"] == []
+
+
+def test_given_a_person_in_two_workspaces_when_reusing_an_idempotency_key_then_each_gets_its_own(
+    new_actor,
+):
+    ana = new_actor("Ana")
+    other = ok(ana.post("/v1/workspaces", {"name": "Empresa"}), 201)
+    headers = {"Idempotency-Key": "conta-1"}
+    body = {"name": "Caixa", "kind": "cash"}
+    first = ok(ana.post("/v1/accounts", body, headers=headers), 201)
+    second = ana.post("/v1/accounts", body, headers={**headers, "X-Fluxo-Workspace": other["id"]})
+    assert second.status_code == 201, second.text
+    assert "Idempotent-Replayed" not in second.headers
+    assert second.json()["id"] != first["id"]
+    assert [a["id"] for a in ok(ana.get("/v1/accounts"))] == [first["id"]]
+
+
+def test_given_b_tag_names_when_a_records_a_transaction_with_them_then_a_gets_its_own_tag(
+    tenants,
+):
+    ana, ids = tenants.a, tenants.ids
+    created = ok(
+        ana.post(
+            "/v1/transactions",
+            {
+                "account_id": ids["a_account"],
+                "amount": "-2.00",
+                "booked_on": "2026-10-03",
+                "description": "MESMA TAG",
+                "tags": ["segredo-b"],
+            },
+        ),
+        201,
+    )
+    assert created["tags"] == ["segredo-b"]
+    a_tags = ok(ana.get("/v1/tags"))
+    assert [tag["name"] for tag in a_tags] == ["segredo-b"]
+    assert a_tags[0]["id"] != ids["b_tag"]
+    b_transactions = ok(tenants.b.get("/v1/transactions", params={"tag": "segredo-b"}))["items"]
+    assert [item["id"] for item in b_transactions] == [ids["b_transaction"]]
