@@ -68,7 +68,7 @@ class Container:
 
     @cached_property
     def tags(self) -> TagService:
-        return TagService(self.unit_of_work)
+        return TagService(self.unit_of_work, self.clock)
 
     @cached_property
     def transactions(self) -> TransactionService:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_serializer
+from pydantic import BeforeValidator, Field, StringConstraints, field_serializer
 
 from shared.domain.money import Money
 from shared.domain.transactions import (
@@ -18,8 +19,19 @@ from shared.domain.transactions import (
 )
 from shared.http.schemas import PatchBody, RequestBody, ResponseBody
 
+_PLAIN_DECIMAL = re.compile(r"[+-]?\d{1,16}(\.\d{1,16})?")
+
+
+def _plain_decimal_text(value: object) -> object:
+    """Amounts as text are written the way people and banks write them, never ``1e3``."""
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value.strip()):
+        raise ValueError("write the amount as a plain decimal, such as -123.45")
+    return value
+
+
 Amount = Annotated[
     Decimal,
+    BeforeValidator(_plain_decimal_text),
     Field(
         allow_inf_nan=False,
         description="Signed decimal: credit > 0, debit < 0.",

@@ -217,6 +217,18 @@ class TransactionRepository(_TenantScoped):
     def get(self, transaction_id: UUID) -> Transaction:
         return self._get(Transaction, transaction_id)
 
+    def tagged_with(self, tag_id: UUID) -> list[Transaction]:
+        statement = (
+            select(Transaction)
+            .join(TransactionTag, TransactionTag.transaction_id == Transaction.id)
+            .where(
+                self._owned(),
+                TransactionTag.tenant_id == self.tenant_id,
+                TransactionTag.tag_id == tag_id,
+            )
+        )
+        return list(self.session.scalars(statement))
+
     def existing_external_ids(self, wanted: Iterable[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
         """Which of these (account id, external id) pairs are already stored."""
         pairs = set(wanted)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from shared.bootstrap import Container, bootstrap
 from shared.domain.errors import StoreUnavailable
-from shared.http import problems
+from shared.http import openapi, problems
 from shared.http.edge import BodyLimitMiddleware, CorrelationMiddleware, get_container
 from shared.settings import Settings, get_settings
 
@@ -59,6 +59,7 @@ def create_app(
     app.state.container = None
     app.state.container_factory = container_factory or (lambda: bootstrap(settings))
     problems.install(app)
+    openapi.install(app)
     for router in routers:
         app.include_router(router)
     app.include_router(_health_router())

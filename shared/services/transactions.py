@@ -9,13 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from events.envelope import DomainEvent, EventMetadata
 from events.transactions import (
-    TransactionCategorized,
     TransactionCreated,
     TransactionDeleted,
-    TransactionSnapshot,
-    TransactionUpdated,
 )
 from shared.db.models import Transaction, TransactionTag
 from shared.db.unit_of_work import UnitOfWork
@@ -42,9 +38,7 @@ from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
 from shared.services.tags import tags_named
-
-AGGREGATE = "Transaction"
-CATEGORY_FIELDS = frozenset({"category_id", "category_source", "category_confidence"})
+from shared.services.transaction_events import record_changes, snapshot, transaction_event
 
 
 @dataclass(frozen=True)
@@ -128,12 +122,9 @@ class TransactionService:
                     "category_source": CategorySource.USER,
                     "category_confidence": Decimal(1),
                 }
-            before = _snapshot(transaction)
+            before = snapshot(transaction)
             self._apply(uow, transaction, changes)
-            after = _snapshot(transaction)
-            for event_type, data in _change_events(transaction.id, before, after):
-                transaction.version += 1
-                uow.record(self._event(caller, transaction, event_type, data))
+            record_changes(uow, caller, transaction, before, self._clock)
             uow.commit()
             return transaction
 
@@ -142,10 +133,10 @@ class TransactionService:
             authorize(uow, caller, Need.WRITE)
             transaction = uow.transactions.get(transaction_id)
             _check_version(transaction, expected_version, required=False)
-            data = TransactionDeleted(transaction=_snapshot(transaction))
+            data = TransactionDeleted(transaction=snapshot(transaction))
             uow.record(
-                self._event(
-                    caller, transaction, "TransactionDeleted", data, version=transaction.version + 1
+                transaction_event(
+                    caller, transaction, data, self._clock, version=transaction.version + 1
                 )
             )
             uow.transactions.delete(transaction)
@@ -174,8 +165,8 @@ class TransactionService:
         _validate(uow, transaction)
         uow.transactions.add(transaction)
         _set_tags(uow, transaction, spec.tags)
-        data = TransactionCreated(transaction=_snapshot(transaction))
-        uow.record(self._event(caller, transaction, "TransactionCreated", data))
+        data = TransactionCreated(transaction=snapshot(transaction))
+        uow.record(transaction_event(caller, transaction, data, self._clock))
         return transaction
 
     def _apply(self, uow: UnitOfWork, transaction: Transaction, changes: dict[str, Any]) -> None:
@@ -197,29 +188,6 @@ class TransactionService:
                 transaction.category_source = None
                 transaction.category_confidence = None
             _validate(uow, transaction)
-
-    def _event(
-        self,
-        caller: Caller,
-        transaction: Transaction,
-        event_type: str,
-        data: Any,
-        *,
-        version: int | None = None,
-    ) -> DomainEvent:
-        return DomainEvent(
-            type=event_type,
-            aggregate_id=transaction.id,
-            aggregate_type=AGGREGATE,
-            version=version or transaction.version,
-            timestamp=self._clock.now(),
-            data=data.model_dump(mode="json", by_alias=True),
-            metadata=EventMetadata(
-                user_id=caller.user_id,
-                tenant_id=caller.tenant_id,
-                correlation_id=caller.correlation_id,
-            ),
-        )
 
 
 _PLAIN_FIELDS = (
@@ -321,61 +289,6 @@ def _check_version(transaction: Transaction, expected: int | None, *, required: 
             "reload it and apply your change again",
             current_version=transaction.version,
         )
-
-
-def _snapshot(transaction: Transaction) -> TransactionSnapshot:
-    return TransactionSnapshot(
-        account_id=transaction.account_id,
-        amount=Money(transaction.amount, transaction.currency).quantized().amount,
-        currency=transaction.currency,
-        booked_on=transaction.booked_on,
-        value_on=transaction.value_on,
-        booked_at=transaction.booked_at,
-        description=transaction.description,
-        merchant=transaction.merchant,
-        category_id=transaction.category_id,
-        category_source=transaction.category_source,
-        # Normalised: the column reads back 1.0000 what was set as 1, which is no change.
-        category_confidence=(
-            None
-            if transaction.category_confidence is None
-            else transaction.category_confidence.normalize()
-        ),
-        notes=transaction.notes,
-        tags=sorted(link.tag.name for link in transaction.tag_links),
-        type=transaction.type,
-        counterparty_document=transaction.counterparty_document,
-        status=transaction.status,
-        instalment_number=transaction.instalment_number,
-        instalment_total=transaction.instalment_total,
-        external_id=transaction.external_id,
-    )
-
-
-def _change_events(
-    transaction_id: UUID, before: TransactionSnapshot, after: TransactionSnapshot
-) -> list[tuple[str, Any]]:
-    """One event per kind of change: an edit, a recategorisation, or both (edit first)."""
-    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
-    changed = {name for name in new if old[name] != new[name]}
-    events: list[tuple[str, Any]] = []
-    if changed - CATEGORY_FIELDS:
-        diff = {name: {"from": old[name], "to": new[name]} for name in sorted(changed)}
-        events.append(("TransactionUpdated", TransactionUpdated(transaction=after, changes=diff)))
-    if changed & CATEGORY_FIELDS:
-        events.append(
-            (
-                "TransactionCategorized",
-                TransactionCategorized(
-                    transaction_id=transaction_id,
-                    previous_category_id=before.category_id,
-                    category_id=after.category_id,
-                    source=after.category_source or "user",
-                    confidence=after.category_confidence,
-                ),
-            )
-        )
-    return events
 
 
 def _invalid(field_name: str, message: str) -> InvalidInput:

@@ -291,3 +291,10 @@ def test_when_an_idempotency_key_is_too_long_then_422(owner, account):
         "/v1/transactions", _valid(account), headers={"Idempotency-Key": "k" * 201}
     )
     assert problem(response, 422)["errors"][0]["in"] == "header"
+
+
+@pytest.mark.parametrize("amount", ["1e3", "-1E+2", "12,50", "R$ 10,00", " 1.2.3"])
+def test_an_amount_written_other_than_as_a_plain_decimal_is_refused(owner, account, amount):
+    response = owner.post("/v1/transactions", {**_valid(account), "amount": amount})
+    body = problem(response, 422)
+    assert [error["pointer"] for error in body["errors"]] == ["/amount"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
 
-from shared.db.models import Tag, TransactionTag
+from shared.db.models import OutboxEvent, Tag, TransactionTag
 from tests.support.api import ok, problem
 
 
@@ -138,13 +138,48 @@ def test_given_a_tagged_transaction_when_the_tag_is_deleted_then_the_transaction
 
     ok(owner.delete(f"/v1/tags/{viagem['id']}"), 204)
 
-    assert ok(owner.get(f"/v1/transactions/{created['id']}"))["tags"] == ["jantar"]
+    after = ok(owner.get(f"/v1/transactions/{created['id']}"))
+    assert after["tags"] == ["jantar"]
+    assert after["version"] == created["version"] + 1
+    assert _updated_events(container, created["id"]) == [
+        {"tags": {"from": ["jantar", "viagem"], "to": ["jantar"]}}
+    ]
     assert ok(owner.get("/v1/transactions", params={"tag": "viagem"}))["items"] == []
     assert _rows(container, TransactionTag) == 1
 
 
-def test_given_a_tagged_transaction_when_the_tag_is_renamed_then_the_transaction_shows_it(owner):
+def test_given_a_tagged_transaction_when_the_tag_is_renamed_then_the_transaction_shows_it(
+    owner, container
+):
     created = _transaction(owner, ["jantar"])
     jantar = ok(owner.get("/v1/tags"))[0]
     ok(owner.patch(f"/v1/tags/{jantar['id']}", {"name": "jantares"}))
-    assert ok(owner.get(f"/v1/transactions/{created['id']}"))["tags"] == ["jantares"]
+    after = ok(owner.get(f"/v1/transactions/{created['id']}"))
+    assert after["tags"] == ["jantares"]
+    assert after["version"] == created["version"] + 1
+    assert _updated_events(container, created["id"]) == [
+        {"tags": {"from": ["jantar"], "to": ["jantares"]}}
+    ]
+
+
+def test_given_a_tagged_transaction_when_only_the_colour_changes_then_it_keeps_its_version(
+    owner, container
+):
+    created = _transaction(owner, ["jantar"])
+    jantar = ok(owner.get("/v1/tags"))[0]
+    ok(owner.patch(f"/v1/tags/{jantar['id']}", {"color": "#00aa00"}))
+    assert ok(owner.get(f"/v1/transactions/{created['id']}"))["version"] == created["version"]
+    assert _updated_events(container, created["id"]) == []
+
+
+def _updated_events(container, transaction_id):
+    with container.db.admin_session() as session:
+        rows = session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.aggregate_id == UUID(transaction_id),
+                OutboxEvent.type == "TransactionUpdated",
+            )
+            .order_by(OutboxEvent.version)
+        ).all()
+        return [row.envelope["data"]["changes"] for row in rows]
