@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PYTEST := $(BIN)/pytest -p no:cacheprovider
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n auto
 
 # pip reinstalls only when pyproject.toml is newer than these stamps.
 DEV_STAMP := $(VENV)/.installed-dev

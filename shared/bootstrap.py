@@ -86,6 +86,7 @@ def bootstrap(
     object_store: ObjectStore | None = None,
     token_verifier: TokenVerifier | None = None,
     directory: IdentityDirectory | None = None,
+    dev_issuer: LocalDevIssuer | None = None,
 ) -> Container:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -97,7 +98,7 @@ def bootstrap(
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
     )
-    dev_issuer = _dev_issuer(settings, clock)
+    dev_issuer = dev_issuer or _dev_issuer(settings, clock)
     return Container(
         settings=settings,
         clock=clock,

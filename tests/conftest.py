@@ -8,11 +8,14 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from shared.bootstrap import Container, bootstrap
+from shared.clock import SystemClock
 from shared.domain.access import Role
 from shared.http.app import create_app, discover_routers
+from shared.identity.local import LocalDevIssuer
 from shared.settings import Settings
 from tests.support.api import Actor, ok, token_for
 from tests.support.databases import (
@@ -57,21 +60,43 @@ def database_url(
     return url
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url)
+@pytest.fixture(scope="session")
+def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Holds the dev signing key for the whole session: making one per test costs ~0.1 s."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="session")
+def dev_issuer(shared_home: Path) -> LocalDevIssuer:
+    defaults = Settings(home=shared_home)
+    return LocalDevIssuer(
+        shared_home, defaults.local_issuer, defaults.local_audience, SystemClock()
+    )
 
 
 @pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    built = bootstrap(settings)
+def settings(tmp_path: Path, database_url: str, shared_home: Path) -> Settings:
+    return Settings(home=shared_home, database_url=database_url, lake_path=tmp_path / "lake")
+
+
+@pytest.fixture
+def container(settings: Settings, dev_issuer: LocalDevIssuer) -> Iterator[Container]:
+    built = bootstrap(settings, dev_issuer=dev_issuer)
     yield built
     built.close()
 
 
+@pytest.fixture(scope="session")
+def routers() -> list[APIRouter]:
+    """Discovered once: reading every installed package's entry points takes a while."""
+    return discover_routers()
+
+
 @pytest.fixture
-def client(container: Container, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(discover_routers(), settings=settings, container_factory=lambda: container)
+def client(
+    container: Container, settings: Settings, routers: list[APIRouter]
+) -> Iterator[TestClient]:
+    app = create_app(routers, settings=settings, container_factory=lambda: container)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

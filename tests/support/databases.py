@@ -6,10 +6,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from uuid import uuid4
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from shared.db.migrate import upgrade
@@ -50,12 +51,15 @@ def postgres_database(worker: str) -> Iterator[str]:
         admin.dispose()
 
 
+@cache
+def _engine(url: str) -> Engine:
+    return create_engine(url, pool_size=1)
+
+
 def truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
+    with _engine(url).begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
 
 
 def sqlite_template(folder: Path) -> Path:
