@@ -59,8 +59,10 @@ def _run(url: str, households: int, months: int) -> None:
     loaded = load_demo(container, households=households, months=months)
     fluxo_write = time.perf_counter() - started
     copy_write = _copy_same_rows(url)
-    print(f"write: {rows} rows; fluxo create_many {rows / fluxo_write:,.0f} rows/s, "
-          f"COPY {rows / copy_write:,.0f} rows/s, ratio {copy_write / fluxo_write:.3f} of COPY")
+    print(
+        f"write: {rows} rows; fluxo create_many {rows / fluxo_write:,.0f} rows/s, "
+        f"COPY {rows / copy_write:,.0f} rows/s, ratio {copy_write / fluxo_write:.3f} of COPY"
+    )
 
     tenant = loaded[0].tenant_id
     caller = Caller(Principal(loaded[0].user_id, tenant, frozenset({Role.OWNER})), tenant)
@@ -68,8 +70,10 @@ def _run(url: str, households: int, months: int) -> None:
     service_ms = _median_ms(lambda: container.transactions.list(caller, query))
     with psycopg.connect(_plain(url)) as connection:
         raw_ms = _median_ms(lambda: connection.execute(PAGE_SQL, (tenant,)).fetchall())
-    print(f"read: one page of 50; service {service_ms:.2f} ms, raw SQL {raw_ms:.2f} ms, "
-          f"overhead ×{service_ms / raw_ms:.1f}")
+    print(
+        f"read: one page of 50; service {service_ms:.2f} ms, raw SQL {raw_ms:.2f} ms, "
+        f"overhead ×{service_ms / raw_ms:.1f}"
+    )
     container.close()
 
 
