@@ -11,23 +11,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.databases import truncate_postgres
+from tests.support.processes import ServerProcess
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 15.0
@@ -50,111 +47,27 @@ def _environment(home: Path, database_url: str | None) -> dict[str, str]:
     return environment
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+class LocalServer(ServerProcess):
+    """``fluxo serve --port <free port>`` until ``stop()``; output kept in a file for failures.
 
-
-class ServerDidNotStart(RuntimeError):
-    pass
-
-
-class LocalServer:
-    """``fluxo serve --port <free port>`` until ``stop()``; output kept in a file for failures."""
+    ``stop()`` is Ctrl+C, as a person stops it, and returns the exit code.
+    """
 
     def __init__(self, environment: dict[str, str], cwd: Path) -> None:
+        super().__init__(
+            lambda host, port: [_fluxo_executable(), "serve", "--host", host, "--port", str(port)],
+            health_path="/health",
+            env=environment,
+            cwd=cwd,
+            startup_timeout=STARTUP_SECONDS,
+            stop_signal=signal.SIGINT,
+            stop_timeout=STOP_SECONDS,
+        )
         self.environment = environment
-        self.cwd = cwd
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LocalServer:
-        # The port can be taken between probing and binding; a second try almost always works.
-        for _ in range(3):
-            self.port = _free_port()
-            self._spawn()
-            if self._wait_for_health():
-                return self
-            output = self.output()
-            self._kill()
-            if "address already in use" not in output.lower():
-                break
-        raise ServerDidNotStart(f"fluxo serve did not answer /health:\n{output}")
-
-    def stop(self) -> int:
-        """Ctrl+C, as a person stops it; returns the exit code."""
-        process = self.process
-        assert process is not None, "the server is not running"
-        process.send_signal(signal.SIGINT)
-        try:
-            return process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self._kill()
-            raise
-
-    def output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.flush()
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")
-
-    def close(self) -> None:
-        self._kill()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _spawn(self) -> None:
-        if self._log is not None:
-            self._log.close()
-        # A file, not a pipe: nobody reads a pipe while the tests run, and a full one blocks.
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        self.process = subprocess.Popen(
-            [_fluxo_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=self.cwd,
-            env=self.environment,
-        )
-
-    def _wait_for_health(self) -> bool:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                return False
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        return False
-
-    def _kill(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_SECONDS)
+        return self.url
 
 
 @dataclass

@@ -16,20 +16,16 @@ or, outside pytest, ``with MotoServer() as server: ...``. ``reset()`` clears eve
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import boto3
 import pytest
+
+from tests.support.processes import ServerDidNotStart, ServerProcess
 
 REGION = "us-east-1"
 # Fake credentials: botocore refuses to sign without some, and real ones must never reach moto.
@@ -50,48 +46,41 @@ class MotoServer:
     """Runs ``moto.server`` on a free 127.0.0.1 port until ``stop()`` (or the end of a ``with``)."""
 
     def __init__(self, *, host: str = "127.0.0.1", startup_timeout: float = 30.0) -> None:
-        self.host = host
-        self.port = 0
-        self.startup_timeout = startup_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._server = ServerProcess(
+            lambda host, port: [*_command(), "-H", host, "-p", str(port)],
+            health_path="/moto-api/data.json",
+            host=host,
+            env={**os.environ, **CREDENTIALS},
+            startup_timeout=startup_timeout,
+        )
+
+    @property
+    def host(self) -> str:
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     @property
     def endpoint(self) -> str:
-        if self._process is None:
+        if self._server.process is None:
             raise MotoServerError("the moto server is not running")
-        return f"http://{self.host}:{self.port}"
+        return self._server.url
 
     def environment(self) -> dict[str, str]:
         """Variables that point boto3 (in this or another process) at this server."""
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
 
     def start(self) -> MotoServer:
-        if self._process is not None:
-            return self
-        # A free port can be taken between probing and binding; a second try almost always works.
-        output = b""
-        for _ in range(3):
-            self.port = _free_port(self.host)
-            self._spawn()
-            if self._wait_until_up():
-                return self
-            output = self._output()
-            self.stop()
-        raise MotoServerError(f"moto server did not start:\n{output.decode(errors='replace')}")
+        try:
+            self._server.start()
+        except ServerDidNotStart as error:
+            raise MotoServerError(f"moto server did not start:\n{error.output[-4000:]}") from error
+        return self
 
     def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._server.close()
 
     def reset(self) -> None:
         """Forget every bucket, queue, pool… so the next test starts from nothing."""
@@ -114,44 +103,8 @@ class MotoServer:
     def __enter__(self) -> MotoServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def _spawn(self) -> None:
-        # Output goes to a file, not a pipe: nobody reads a pipe during the tests, and a full one
-        # would block the server mid-request.
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self._process = subprocess.Popen(
-            [*_command(), "-H", self.host, "-p", str(self.port)],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **CREDENTIALS},
-        )
-
-    def _output(self) -> bytes:
-        if self._log is None:
-            return b""
-        self._log.seek(0)
-        data: bytes = self._log.read()[-4000:]
-        return data
-
-    def _wait_until_up(self) -> bool:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
-                    return True
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        return False
 
 
 def _command() -> list[str]:
@@ -161,13 +114,6 @@ def _command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "moto.server"]
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def moto_server_fixture(
