@@ -17,6 +17,7 @@ from shared.clock import SystemClock
 from shared.db.engine import Database
 from shared.db.unit_of_work import UnitOfWork
 from shared.identity.cognito import CognitoVerifier
+from shared.identity.gateway import GatewayClaims
 from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
 from shared.ports import Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
@@ -38,6 +39,8 @@ class Container:
     token_verifier: TokenVerifier
     directory: IdentityDirectory
     dev_issuer: LocalDevIssuer | None
+    gateway_claims: GatewayClaims | None = None
+    """Set behind API Gateway: the principal comes from its authorizer's verified claims."""
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -108,6 +111,7 @@ def bootstrap(
         token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
         directory=directory or _directory(settings),
         dev_issuer=dev_issuer,
+        gateway_claims=_gateway_claims(settings),
     )
 
 
@@ -127,6 +131,12 @@ def _directory(settings: Settings) -> IdentityDirectory:
     assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
     client = boto3.client("cognito-idp", region_name=settings.cognito_region)
     return CognitoDirectory(client, settings.cognito_user_pool_id)
+
+
+def _gateway_claims(settings: Settings) -> GatewayClaims | None:
+    if settings.identity_provider is not IdentityProvider.APIGATEWAY:
+        return None
+    return GatewayClaims(settings.cognito_issuer, settings.cognito_client_ids)
 
 
 def _verifier(settings: Settings, clock: Clock, dev_issuer: LocalDevIssuer | None) -> TokenVerifier:

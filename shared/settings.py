@@ -17,7 +17,11 @@ class Environment(StrEnum):
 
 class IdentityProvider(StrEnum):
     LOCAL = "local"
+    """Dev tokens signed with a key in FLUXO_HOME."""
     COGNITO = "cognito"
+    """Cognito tokens verified here against the pool's published keys."""
+    APIGATEWAY = "apigateway"
+    """Cognito tokens already verified by API Gateway's authorizer; its claims are read."""
 
 
 class Settings(BaseSettings):
@@ -57,8 +61,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cognito_needs_a_pool(self) -> Settings:
-        if self.identity_provider is IdentityProvider.COGNITO and not self.cognito_user_pool_id:
-            raise ValueError("FLUXO_COGNITO_USER_POOL_ID is required with the cognito provider")
+        if self.identity_provider is not IdentityProvider.LOCAL and not self.cognito_user_pool_id:
+            raise ValueError(
+                f"FLUXO_COGNITO_USER_POOL_ID is required with the {self.identity_provider} provider"
+            )
         return self
 
     @property

@@ -176,12 +176,23 @@ _bearer = HTTPBearer(auto_error=False, description="A Cognito or Fluxo dev acces
 
 
 def get_principal(
+    request: Request,
     container: Annotated[Container, Depends(get_container)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    if container.gateway_claims is not None:
+        return container.gateway_claims.principal(_authorizer_claims(request))
     if credentials is None:
         raise CredentialsMissing("a bearer token is required")
     return container.token_verifier.verify(credentials.credentials)
+
+
+def _authorizer_claims(request: Request) -> dict[str, Any] | None:
+    """What API Gateway's Cognito authorizer verified (Mangum keeps the event in the scope)."""
+    event = request.scope.get("aws.event") or {}
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    found = authorizer.get("claims") or (authorizer.get("jwt") or {}).get("claims")
+    return found if isinstance(found, dict) else None
 
 
 def get_caller(

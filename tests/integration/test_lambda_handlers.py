@@ -413,3 +413,84 @@ def test_a_cold_import_of_every_handler_builds_nothing_and_loads_no_tensorflow()
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report == {"engines": [], "settings": 0, "heavy": []}
+
+
+POOL = "us-east-1_Fluxo1234"
+POOL_ISSUER = f"https://cognito-idp.us-east-1.amazonaws.com/{POOL}"
+APP_CLIENT = "pwa-client-id"
+
+
+def _behind_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the CDK app deploys it: API Gateway's Cognito authorizer verifies the token."""
+    monkeypatch.setenv("FLUXO_IDENTITY_PROVIDER", "apigateway")
+    monkeypatch.setenv("FLUXO_COGNITO_USER_POOL_ID", POOL)
+    monkeypatch.setenv("FLUXO_COGNITO_CLIENT_IDS", f'["{APP_CLIENT}"]')
+    get_settings.cache_clear()
+
+
+def _id_token_claims(user_id: UUID, **extra: str) -> dict[str, str]:
+    return {
+        "sub": str(user_id),
+        "iss": POOL_ISSUER,
+        "aud": APP_CLIENT,
+        "token_use": "id",
+        "email": f"{user_id.hex[:8]}@example.com",
+        **extra,
+    }
+
+
+def test_behind_api_gateway_the_authorizers_claims_identify_the_caller(
+    lambdas: Lambdas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _behind_gateway(monkeypatch)
+    user_id = uuid4()
+    created = _invoke(
+        lambdas.handler("users"),
+        rest_api_event(
+            "POST", "/v1/workspaces", body={"name": "Casa"}, claims=_id_token_claims(user_id)
+        ),
+    )
+    assert created["statusCode"] == 201, created
+    workspace = response_json(created)
+    listed = _invoke(
+        lambdas.handler("transactions"),
+        rest_api_event(
+            "GET",
+            "/v1/accounts",
+            claims=_id_token_claims(
+                user_id, **{"custom:tenant_id": workspace["id"], "cognito:groups": "[viewer]"}
+            ),
+        ),
+    )
+    assert listed["statusCode"] == 200, listed
+    refused = _invoke(
+        lambdas.handler("transactions"),
+        rest_api_event(
+            "POST",
+            "/v1/accounts",
+            body={"name": "Conta", "kind": "checking"},
+            claims=_id_token_claims(
+                user_id, **{"custom:tenant_id": workspace["id"], "cognito:groups": "[viewer]"}
+            ),
+        ),
+    )
+    _assert_problem(refused, 403)
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        (None, "no verified claims"),
+        ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/other"}, "wrong issuer"),
+        ({"aud": "another-app"}, "wrong audience"),
+        ({"token_use": "refresh"}, "wrong token use"),
+    ],
+)
+def test_behind_api_gateway_claims_from_another_pool_or_app_are_refused(
+    lambdas: Lambdas, monkeypatch: pytest.MonkeyPatch, claims: dict[str, str] | None, reason: str
+) -> None:
+    _behind_gateway(monkeypatch)
+    given = None if claims is None else {**_id_token_claims(uuid4()), **claims}
+    response = _invoke(lambdas.handler("users"), rest_api_event("GET", "/v1/profile", claims=given))
+    body = _assert_problem(response, 401)
+    assert reason in body["detail"]
