@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from events.envelope import DomainEvent
 from events.transactions import PAYLOADS
 
@@ -14,12 +16,15 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
-    schemas = {
-        "DomainEvent.json": _schema(DomainEvent.model_json_schema(by_alias=True), "DomainEvent")
-    }
+    schemas = {"DomainEvent.json": _schema(_wire_schema(DomainEvent), "DomainEvent")}
     for name, model in sorted(PAYLOADS.items()):
-        schemas[f"{name}.json"] = _schema(model.model_json_schema(by_alias=True), name)
+        schemas[f"{name}.json"] = _schema(_wire_schema(model), name)
     return schemas
+
+
+def _wire_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """What the events look like once serialised, e.g. a decimal amount is a string."""
+    return model.model_json_schema(by_alias=True, mode="serialization")
 
 
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:

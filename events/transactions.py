@@ -46,7 +46,7 @@ class TransactionCreated(_Payload):
 class TransactionUpdated(_Payload):
     transaction: TransactionSnapshot
     changes: dict[str, dict[str, Any]]
-    """Field name → {"from": old, "to": new}, in wire form."""
+    """Wire name of the field (``bookedOn``) → {"from": old, "to": new}, values in wire form."""
 
 
 class TransactionCategorized(_Payload):

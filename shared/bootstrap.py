@@ -14,7 +14,7 @@ from shared.adapters.local.bus import InProcessEventBus
 from shared.adapters.local.directory import LocalDirectory
 from shared.adapters.local.object_store import FolderObjectStore
 from shared.clock import SystemClock
-from shared.db.engine import Database
+from shared.db.engine import Database, RdsIamTokens, TokenSource
 from shared.db.unit_of_work import UnitOfWork
 from shared.identity.cognito import CognitoVerifier
 from shared.identity.gateway import GatewayClaims
@@ -90,16 +90,21 @@ def bootstrap(
     token_verifier: TokenVerifier | None = None,
     directory: IdentityDirectory | None = None,
     dev_issuer: LocalDevIssuer | None = None,
+    database_tokens: TokenSource | None = None,
 ) -> Container:
+    """``database_tokens`` stands in for the RDS signer when ``database_iam_auth`` is on."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.database_url is None:
+        settings.home.mkdir(parents=True, exist_ok=True)  # the SQLite file lives there
     db = Database(
         settings.resolved_database_url,
         clock=clock,
         app_role=settings.database_app_role,
+        relay_role=settings.database_relay_role,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
+        auth_tokens=_database_tokens(settings, database_tokens),
     )
     dev_issuer = dev_issuer or _dev_issuer(settings, clock)
     return Container(
@@ -109,10 +114,16 @@ def bootstrap(
         bus=bus or InProcessEventBus(),
         object_store=object_store or FolderObjectStore(settings.resolved_lake_path),
         token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
-        directory=directory or _directory(settings),
+        directory=directory or _directory(settings, db),
         dev_issuer=dev_issuer,
         gateway_claims=_gateway_claims(settings),
     )
+
+
+def _database_tokens(settings: Settings, injected: TokenSource | None) -> TokenSource | None:
+    if not settings.database_iam_auth:
+        return None
+    return injected or RdsIamTokens(region=settings.database_iam_region)
 
 
 def _dev_issuer(settings: Settings, clock: Clock) -> LocalDevIssuer | None:
@@ -121,9 +132,9 @@ def _dev_issuer(settings: Settings, clock: Clock) -> LocalDevIssuer | None:
     return LocalDevIssuer(settings.home, settings.local_issuer, settings.local_audience, clock)
 
 
-def _directory(settings: Settings) -> IdentityDirectory:
+def _directory(settings: Settings, db: Database) -> IdentityDirectory:
     if settings.identity_provider is IdentityProvider.LOCAL:
-        return LocalDirectory()
+        return LocalDirectory(db)
     import boto3
 
     from shared.adapters.aws.cognito_directory import CognitoDirectory
@@ -142,6 +153,10 @@ def _gateway_claims(settings: Settings) -> GatewayClaims | None:
 def _verifier(settings: Settings, clock: Clock, dev_issuer: LocalDevIssuer | None) -> TokenVerifier:
     if dev_issuer is not None:
         return dev_issuer
+    if settings.identity_provider is IdentityProvider.APIGATEWAY:
+        gateway = _gateway_claims(settings)
+        assert gateway is not None
+        return gateway  # refuses raw tokens: they were verified by API Gateway
     assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
     return CognitoVerifier(
         settings.cognito_user_pool_id,

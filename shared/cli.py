@@ -56,7 +56,12 @@ def migrate(
 
     container = _container()
     settings = get_settings()
-    upgrade(container.db.engine, revision, app_role=settings.database_app_role)
+    upgrade(
+        container.db.engine,
+        revision,
+        app_role=settings.database_app_role,
+        relay_role=settings.database_relay_role,
+    )
     typer.echo(
         f"database at revision {current_revision(container.db.engine)} "
         f"({container.db.url.render_as_string(hide_password=True)})"
@@ -111,6 +116,22 @@ def openapi() -> None:
     from shared.http.app import create_local_app
 
     typer.echo(json.dumps(create_local_app().openapi(), indent=2, ensure_ascii=False))
+
+
+outbox = typer.Typer(help="The transactional outbox of domain events.", no_args_is_help=True)
+app.add_typer(outbox, name="outbox")
+
+
+@outbox.command("sweep")
+def outbox_sweep(
+    older_than: Annotated[
+        float, typer.Option(min=0, help="Only events committed at least this many seconds ago.")
+    ] = 60,
+) -> None:
+    """Publish committed events that were never delivered (a crash, a failed handler)."""
+    container = _container()
+    published = container.relay.sweep(older_than=timedelta(seconds=older_than))
+    typer.echo(f"published {published} event(s)")
 
 
 @app.command()

@@ -14,7 +14,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock for tests and deterministic generators; ``advance`` moves it."""
+    """A clock for tests and deterministic generators; ``set`` moves it."""
 
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import UUID
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from events.envelope import DomainEvent
-from shared.adapters.local.bus import PublishFailed
 from shared.db.engine import Database
 from shared.db.models import OutboxEvent
-from shared.ports import Clock, EventBus
+from shared.ports import Clock, EventBus, PublishFailed
 
 logger = logging.getLogger(__name__)
+
+SWEEP_GRACE = timedelta(minutes=1)
+"""Events younger than this are probably still being delivered right after their commit."""
 
 
 class OutboxRelay:
@@ -24,41 +28,46 @@ class OutboxRelay:
         self._clock = clock
 
     def deliver(self, events: Sequence[DomainEvent]) -> None:
-        """Called right after a commit. A failure here loses nothing: the rows stay unpublished
-        and the sweep delivers them later."""
+        """Called right after a commit, and never fails: the change is committed whatever
+        happens here, and what is not delivered stays unpublished for the sweep."""
         try:
-            self._bus.publish(events)
-            delivered = list(events)
-        except PublishFailed as failure:
-            failed_ids = {event.id for event in failure.failed}
-            delivered = [event for event in events if event.id not in failed_ids]
+            with self._db.relay_session() as session:
+                self._mark_published(session, self._publish(events))
+                session.commit()
         except Exception:
-            logger.exception("publishing %d event(s) failed; the sweep will retry", len(events))
-            return
-        self._mark_published(delivered)
+            logger.exception("delivering %d event(s) failed; the sweep will retry", len(events))
 
-    def sweep(self, *, older_than: timedelta = timedelta(seconds=0), limit: int = 500) -> int:
-        """Publishes what was committed but never marked published (a crash, a failed handler)."""
+    def sweep(self, *, older_than: timedelta = SWEEP_GRACE, limit: int = 500) -> int:
+        """Publishes what was committed but never marked published (a crash, a failed handler,
+        an unreachable bus). Rows are locked while they are published, so two sweeps running
+        at once never send the same event twice. Returns how many were published."""
         cutoff = self._clock.now() - older_than
-        with self._db.admin_session() as session:
+        with self._db.relay_session() as session:
             rows = session.scalars(
                 select(OutboxEvent)
                 .where(OutboxEvent.published_at.is_(None), OutboxEvent.occurred_at <= cutoff)
                 .order_by(OutboxEvent.occurred_at, OutboxEvent.aggregate_id, OutboxEvent.version)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
             events = [DomainEvent.model_validate(row.envelope) for row in rows]
-        if events:
-            self.deliver(events)
-        return len(events)
+            delivered = self._publish(events) if events else []
+            self._mark_published(session, delivered)
+            session.commit()
+        return len(delivered)
 
-    def _mark_published(self, events: Sequence[DomainEvent]) -> None:
-        if not events:
-            return
-        with self._db.admin_session() as session:
+    def _publish(self, events: Sequence[DomainEvent]) -> list[UUID]:
+        try:
+            self._bus.publish(events)
+        except PublishFailed as failure:
+            failed = {event.id for event in failure.failed}
+            return [event.id for event in events if event.id not in failed]
+        return [event.id for event in events]
+
+    def _mark_published(self, session: Session, event_ids: Sequence[UUID]) -> None:
+        if event_ids:
             session.execute(
                 update(OutboxEvent)
-                .where(OutboxEvent.id.in_([event.id for event in events]))
+                .where(OutboxEvent.id.in_(event_ids))
                 .values(published_at=self._clock.now())
             )
-            session.commit()

@@ -27,6 +27,15 @@ class Clock(Protocol):
 EventHandler = Callable[["DomainEvent"], None]
 
 
+class PublishFailed(Exception):
+    """Some events did not reach the bus (or a handler failed on them); they stay unpublished
+    in the outbox for the next sweep."""
+
+    def __init__(self, failed: Sequence[DomainEvent]) -> None:
+        super().__init__(f"{len(failed)} event(s) were not delivered")
+        self.failed = list(failed)
+
+
 class EventBus(Protocol):
     """Publishes committed domain events. Handlers must be idempotent by event id."""
 

@@ -36,8 +36,32 @@ class Settings(BaseSettings):
         default="fluxo_app",
         description="PostgreSQL role every request runs as, so row-level security applies.",
     )
+    database_relay_role: str = Field(
+        default="fluxo_relay",
+        description="PostgreSQL role of the outbox relay: every tenant's outbox, nothing else.",
+    )
     database_pool_size: int = 5
     database_echo: bool = False
+    database_iam_auth: bool = Field(
+        default=False,
+        description="Authenticate to PostgreSQL (RDS Proxy or Aurora) with an IAM token made "
+        "for each new connection instead of a password; the connection then requires TLS.",
+    )
+    database_iam_region: str | None = Field(
+        default=None,
+        description="Region that signs IAM database tokens; the SDK's default region "
+        "(AWS_REGION in a Lambda) when unset.",
+    )
+    database_admin_secret_arn: str | None = Field(
+        default=None,
+        description="Secrets Manager secret of the database's master user: only the "
+        "deploy-time migrations read it.",
+    )
+    database_admin_host: str | None = Field(
+        default=None,
+        description="Host the migrations connect to (the cluster, not the proxy); the "
+        "secret's host when unset.",
+    )
 
     identity_provider: IdentityProvider = IdentityProvider.LOCAL
     local_issuer: str = "https://fluxo.local/dev"
@@ -58,6 +82,23 @@ class Settings(BaseSettings):
     api_page_size_default: int = 50
     api_page_size_max: int = 500
     cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _aws_needs_real_adapters(self) -> Settings:
+        """In AWS nothing may fall back to a local default: a SQLite file in a read-only
+        package, or dev tokens anyone with the key file could mint."""
+        if self.environment is Environment.AWS:
+            if not self.database_url:
+                raise ValueError("FLUXO_DATABASE_URL is required in AWS")
+            if self.identity_provider is IdentityProvider.LOCAL:
+                raise ValueError("the local identity provider cannot run in AWS")
+        return self
+
+    @model_validator(mode="after")
+    def _iam_auth_needs_postgres(self) -> Settings:
+        if self.database_iam_auth and not (self.database_url or "").startswith("postgresql"):
+            raise ValueError("FLUXO_DATABASE_IAM_AUTH needs a postgresql FLUXO_DATABASE_URL")
+        return self
 
     @model_validator(mode="after")
     def _cognito_needs_a_pool(self) -> Settings:

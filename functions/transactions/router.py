@@ -56,7 +56,7 @@ QueryText = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 QueryAmount = Annotated[Decimal | None, Query(max_digits=16, decimal_places=4)]
 
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3".')
+    str | None, Header(alias="If-Match", description='The strong ETag you read, e.g. "3".')
 ]
 
 
@@ -331,12 +331,19 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_ETAG = re.compile(r'^"?(\d{1,9})"?$')
+_WEAK = "W/"
 
 
 def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
     header_version = None
     if if_match is not None:
+        if if_match.strip().startswith(_WEAK):
+            # If-Match compares strongly (RFC 9110 §13.1.1): a weak ETag never matches.
+            raise InvalidInput(
+                'If-Match needs the strong ETag, e.g. "3"',
+                issues=[FieldIssue(("header", "If-Match"), "a weak ETag never matches")],
+            )
         match = _ETAG.fullmatch(if_match.strip())
         if match is None:
             raise InvalidInput(

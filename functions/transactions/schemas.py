@@ -17,7 +17,7 @@ from shared.domain.transactions import (
     TransactionStatus,
     TransactionType,
 )
-from shared.http.schemas import PatchBody, RequestBody, ResponseBody
+from shared.http.schemas import CurrencyCode, Name, PatchBody, RequestBody, ResponseBody
 
 _PLAIN_DECIMAL = re.compile(r"[+-]?\d{1,16}(\.\d{1,16})?")
 
@@ -38,8 +38,6 @@ Amount = Annotated[
         examples=["-123.45"],
     ),
 ]
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Merchant = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
@@ -81,7 +79,7 @@ class AccountOut(ResponseBody):
     created_at: datetime
 
     @field_serializer("opening_balance")
-    def _in_minor_units(self, value: Decimal) -> str:
+    def _to_currency_precision(self, value: Decimal) -> str:
         return str(Money(value, self.currency).quantized().amount)
 
 
@@ -198,7 +196,7 @@ class TransactionOut(ResponseBody):
     updated_at: datetime
 
     @field_serializer("amount")
-    def _in_minor_units(self, value: Decimal) -> str:
+    def _to_currency_precision(self, value: Decimal) -> str:
         return str(Money(value, self.currency).quantized().amount)
 
 

@@ -9,10 +9,8 @@ from uuid import UUID
 from pydantic import EmailStr, Field, StringConstraints
 
 from shared.domain.access import Role
-from shared.http.schemas import PatchBody, RequestBody, ResponseBody
+from shared.http.schemas import CurrencyCode, Name, PatchBody, RequestBody, ResponseBody
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 LocaleTag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -14,14 +15,54 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.ports import Clock
 
+TokenSource = Callable[[str, int, str], str]
+"""``(host, port, user)`` → the password for one new connection (an IAM database token)."""
+
+POSTGRES_PORT = 5432
+
+
+class RdsIamTokens:
+    """IAM database authentication tokens for RDS Proxy and Aurora.
+
+    A token is a SigV4-presigned request made locally by the RDS client (no network call),
+    valid for 15 minutes; it only has to be valid while a connection opens, so each new
+    connection gets a fresh one. The boto3 client is created on first use, never at import;
+    pass ``client`` to use another (tests pass a fake with ``generate_db_auth_token``).
+    """
+
+    def __init__(self, *, region: str | None = None, client: Any | None = None) -> None:
+        self.region = region
+        self._client = client
+        self._lock = threading.Lock()
+
+    def _rds(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import boto3
+
+                    self._client = boto3.client("rds", region_name=self.region)
+        return self._client
+
+    def __call__(self, host: str, port: int, user: str) -> str:
+        token: str = self._rds().generate_db_auth_token(
+            DBHostname=host, Port=port, DBUsername=user, Region=self.region
+        )
+        return token
+
 
 class Database:
     """One engine and session factory for a database URL.
 
-    On PostgreSQL every tenant session runs ``SET LOCAL ROLE <app role>`` and sets
+    On PostgreSQL every tenant session switches to the app role and sets
     ``app.tenant_id``/``app.user_id`` for its transaction, so row-level security applies even to a
-    query that forgets its tenant filter. ``admin_session`` skips both, for migrations and
-    operator commands.
+    query that forgets its tenant filter. ``relay_session`` switches to the relay role, which may
+    read and mark every tenant's outbox and nothing else. ``admin_session`` stays the connecting
+    user: it bypasses the policies only if that user is a superuser (tests, local tools).
+
+    With ``auth_tokens`` (PostgreSQL only), every new connection authenticates with a password
+    from that source — an IAM token in AWS — and requires TLS (``sslmode=require`` unless the
+    URL asks for more, e.g. ``verify-full``).
     """
 
     def __init__(
@@ -30,13 +71,20 @@ class Database:
         *,
         clock: Clock,
         app_role: str | None = None,
+        relay_role: str | None = None,
         echo: bool = False,
         pool_size: int = 5,
+        auth_tokens: TokenSource | None = None,
     ) -> None:
         self.url = make_url(url)
         self.clock = clock
         self.app_role = app_role or None
+        self.relay_role = relay_role or None
         self.engine: Engine = _create_engine(url, echo=echo, pool_size=pool_size)
+        if auth_tokens is not None:
+            if not self.is_postgres:
+                raise ValueError("token authentication needs a PostgreSQL database URL")
+            event.listen(self.engine, "do_connect", _authenticate_with(auth_tokens))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         _stamp_times_on_flush(self._sessions, clock)
         if self.is_postgres:
@@ -56,6 +104,14 @@ class Database:
             self._set_scope(session.connection(), tenant_id, user_id)
 
     @contextmanager
+    def relay_session(self) -> Iterator[Session]:
+        session = self._sessions(info={"relay": True})
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
     def admin_session(self) -> Iterator[Session]:
         session = self._sessions()
         try:
@@ -65,6 +121,11 @@ class Database:
 
     def _apply_scope(self, session: Session, _transaction: Any, connection: Connection) -> None:
         """Runs at the start of every transaction of a tenant session (``after_begin``)."""
+        if session.info.get("relay") and self.relay_role:
+            connection.execute(
+                text("SELECT set_config('role', :role, true)"), {"role": self.relay_role}
+            )
+            return
         if "scope" not in session.info:
             return
         tenant_id, user_id = session.info["scope"]
@@ -110,6 +171,21 @@ def _create_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+
+
+def _authenticate_with(tokens: TokenSource) -> Callable[[Any, Any, Any, dict[str, Any]], None]:
+    """A ``do_connect`` listener: puts a fresh token in the parameters of each new connection
+    (the pool calls it only when it opens one) and requires TLS."""
+
+    def do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        host, user = cparams.get("host"), cparams.get("user")
+        if not host or not user:
+            raise ValueError("IAM database authentication needs a host and a user in the URL")
+        port = int(cparams.get("port") or POSTGRES_PORT)
+        cparams["password"] = tokens(str(host), port, str(user))
+        cparams.setdefault("sslmode", "require")
+
+    return do_connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -11,10 +11,14 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(engine: Engine, *, app_role: str | None = None) -> Config:
+def alembic_config(
+    engine: Engine, *, app_role: str | None = None, relay_role: str | None = None
+) -> Config:
     config = Config()
     if app_role:
         config.attributes["app_role"] = app_role
+    if relay_role:
+        config.attributes["relay_role"] = relay_role
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option(
         "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
@@ -22,8 +26,14 @@ def alembic_config(engine: Engine, *, app_role: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head", *, app_role: str | None = None) -> None:
-    config = alembic_config(engine, app_role=app_role)
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    app_role: str | None = None,
+    relay_role: str | None = None,
+) -> None:
+    config = alembic_config(engine, app_role=app_role, relay_role=relay_role)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import (
@@ -63,9 +65,8 @@ class _TenantScoped:
 
 
 class TenantRepository:
-    def __init__(self, session: Session, user_id: UUID | None) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.user_id = user_id
 
     def get(self, tenant_id: UUID) -> Tenant:
         tenant = self.session.get(Tenant, tenant_id)
@@ -85,9 +86,6 @@ class TenantRepository:
         ).all()
         return [(tenant, role) for tenant, role in rows]
 
-    def find_demo(self) -> Tenant | None:
-        return self.session.scalars(select(Tenant).where(Tenant.is_demo.is_(True))).first()
-
 
 class UserRepository:
     def __init__(self, session: Session) -> None:
@@ -97,10 +95,40 @@ class UserRepository:
         return self.session.get(User, user_id)
 
     def by_email(self, email: str) -> User | None:
+        """Only among the people this session may see (itself and co-members, on PostgreSQL)."""
         return self.session.scalars(select(User).where(User.email == email.lower())).first()
 
-    def add(self, user: User) -> None:
-        self.session.add(user)
+    def register(
+        self,
+        user_id: UUID,
+        *,
+        email: str | None,
+        name: str | None,
+        locale: str,
+        timezone: str,
+        now: datetime,
+    ) -> bool:
+        """Adds a person unless one with this id exists (who may be invisible to this session).
+        False when the e-mail already belongs to another person; nothing is written then.
+
+        A plain INSERT in a savepoint, not ON CONFLICT: PostgreSQL would also hold the new row
+        to the SELECT policy, which an invitee does not meet until their membership exists.
+        """
+        statement = insert(User).values(
+            id=user_id,
+            email=email,
+            display_name=name,
+            locale=locale,
+            timezone=timezone,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.execute(statement)
+        except IntegrityError as error:
+            return "email" not in str(error.orig)
+        return True
 
 
 class MembershipRepository:
@@ -347,5 +375,17 @@ class IdempotencyRepository:
     def find(self, user_id: UUID, scope: str, key: str) -> IdempotencyKey | None:
         return self.session.get(IdempotencyKey, (user_id, scope, key))
 
-    def add(self, record: IdempotencyKey) -> None:
-        self.session.add(record)
+    def claim(self, record: IdempotencyKey) -> bool:
+        """Inserts the key now, before anything is created under it; False when it is taken.
+
+        On PostgreSQL a concurrent request with the same key waits here until the first one
+        commits (then False) or rolls back (then True). The insert runs in a savepoint, so a
+        taken key leaves the rest of the transaction usable.
+        """
+        self.session.flush()  # what is pending belongs outside the savepoint and its verdict
+        try:
+            with self.session.begin_nested():
+                self.session.add(record)
+        except IntegrityError:
+            return False
+        return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -26,7 +28,10 @@ from shared.db.repositories import (
 )
 from shared.domain.errors import Conflict, StoreUnavailable, VersionConflict
 
+log = logging.getLogger(__name__)
+
 AfterCommit = Callable[[Sequence[DomainEvent]], None]
+UNIQUE_VIOLATION = "23505"
 
 
 class UnitOfWork:
@@ -50,7 +55,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session: Session = self._db.tenant_session(self.tenant_id, self.user_id)
-        self.tenants = TenantRepository(self.session, self.user_id)
+        self.tenants = TenantRepository(self.session)
         self.users = UserRepository(self.session)
         self.memberships = MembershipRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
@@ -100,6 +105,9 @@ class UnitOfWork:
         self.tags = TagRepository(self.session, tenant_id)
         self.transactions = TransactionRepository(self.session, tenant_id)
 
+    def now(self) -> datetime:
+        return self._db.clock.now()
+
     def flush(self) -> None:
         self.session.flush()
 
@@ -116,11 +124,40 @@ class UnitOfWork:
 
 
 def translate_store_error(exc: BaseException) -> Exception | None:
-    """Database failures become domain errors; the HTTP edge maps those in one place."""
+    """Database failures become domain errors; the HTTP edge maps those in one place.
+
+    Only a unique violation is the caller's conflict (what they create already exists). A broken
+    NOT NULL, foreign key or CHECK constraint is a bug of ours: it is logged with the constraint's
+    name and re-raised as it is, so the caller gets a 500 rather than a misleading 409.
+    """
     if isinstance(exc, StaleDataError):
         return VersionConflict("the resource was changed by someone else; reload and retry")
     if isinstance(exc, IntegrityError):
-        return Conflict("the change conflicts with existing data")
+        if is_unique_violation(exc):
+            return Conflict("the change conflicts with existing data")
+        log.error("integrity constraint %s violated", _constraint_of(exc))
+        return None
     if isinstance(exc, OperationalError):
         return StoreUnavailable("the database is unavailable")
     return None
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """PostgreSQL's SQLSTATE 23505 (psycopg's ``UniqueViolation``), or SQLite's equivalent."""
+    if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+        return True
+    return str(error.orig).startswith("UNIQUE constraint failed")
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    """What broke, without the row's values (PostgreSQL's message quotes them; SQLite's does not:
+    ``NOT NULL constraint failed: tags.name``)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is None:
+        return str(error.orig).splitlines()[0]
+    diagnostics = getattr(error.orig, "diag", None)
+    name = getattr(diagnostics, "constraint_name", None)
+    if name is None:  # NOT NULL names a column, not a constraint
+        table, column = (getattr(diagnostics, part, None) for part in ("table_name", "column_name"))
+        name = f"{table}.{column}"
+    return f"{name} (SQLSTATE {sqlstate})"

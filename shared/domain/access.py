@@ -24,9 +24,6 @@ class Role(StrEnum):
     def can_manage_members(self) -> bool:
         return self.rank >= Role.ADMIN.rank
 
-    def at_least(self, other: Role) -> bool:
-        return self.rank >= other.rank
-
     @staticmethod
     def lowest(roles: Iterable[Role]) -> Role:
         return min(roles, key=lambda role: role.rank)

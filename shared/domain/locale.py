@@ -1,16 +1,11 @@
-"""Validation of the codes a workspace or profile is configured with."""
+"""Validation of the locale and time zone a workspace or profile is configured with
+(currencies: ``shared.domain.money.is_currency``)."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-
-from shared.domain.money import is_currency
-
-
-def validate_currency(code: str) -> bool:
-    return is_currency(code)
 
 
 def validate_locale(tag: str) -> bool:

@@ -1,8 +1,8 @@
 """Money: a signed ``Decimal`` amount in one ISO 4217 currency, and the parsing of written amounts.
 
-Amounts are never floats. Credits are positive, debits negative (see docs/DESIGN). Arithmetic keeps
-full precision; ``quantized()`` rounds to the currency's minor unit right before storage or display,
-so that rounding happens once, in one place, with banker's rounding.
+Amounts are never floats. Credits are positive, debits negative (README.md, "Money"). Arithmetic
+keeps full precision; ``quantized()`` rounds to the currency's minor unit right before storage or
+display, so that rounding happens once, in one place, with banker's rounding.
 """
 
 from __future__ import annotations

@@ -63,6 +63,11 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(_health_router())
+    # Outermost last: CORS wraps everything (so even a 413 or a 500 is readable by a browser),
+    # then the correlation id, the body limit, and the catch-all for unexpected errors.
+    app.add_middleware(problems.UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(CorrelationMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -79,8 +84,6 @@ def create_app(
             ],
             expose_headers=["ETag", "X-Correlation-Id", "Idempotent-Replayed"],
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
-    app.add_middleware(CorrelationMiddleware)
     return app
 
 

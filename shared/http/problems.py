@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.domain.errors import (
     Conflict,
@@ -88,7 +89,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
 
 
 def domain_status(error: DomainError) -> tuple[int, str]:
@@ -162,12 +162,36 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     )
 
 
-async def _unexpected(request: Request, _error: Exception) -> JSONResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(
-        500,
-        "Internal error",
-        "something went wrong on our side; it was logged",
-        slug="internal",
-        instance=request.url.path,
-    )
+class UnexpectedErrorMiddleware:
+    """Turns an unexpected exception into a 500 problem *inside* the other middleware, so the
+    answer still carries the correlation id and CORS headers (Starlette's own handler for
+    ``Exception`` sits outside all of them)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem(
+                500,
+                "Internal error",
+                "something went wrong on our side; it was logged",
+                slug="internal",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+
+# Field types more than one context's bodies use.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+"""What people call a workspace, an account, a category or themselves."""
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 code in capitals, e.g. BRL; whether the code exists is checked by the service."""
 
 
 class RequestBody(BaseModel):

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"
 TENANT_CLAIM = "custom:tenant_id"
+GROUPS_CLAIM = "cognito:groups"
+ROLE_CLAIM = "custom:role"
 
 
 def reject(reason: str) -> Unauthenticated:
@@ -106,6 +108,38 @@ def check_audience(claims: Mapping[str, Any], claim: str, allowed: Iterable[str]
         raise reject("wrong audience")
 
 
+def check_client(claims: Mapping[str, Any], client_ids: Iterable[str]) -> None:
+    """The token was issued to one of ``client_ids``, for signing in (not a refresh token).
+
+    Cognito names the app client in ``aud`` on ID tokens and in ``client_id`` on access tokens
+    (which have no ``aud``); any other ``token_use`` is refused.
+    """
+    use = claims.get("token_use")
+    if use == "id":
+        check_audience(claims, "aud", client_ids)
+    elif use == "access":
+        check_audience(claims, "client_id", client_ids)
+    else:
+        raise reject("wrong token use")
+
+
+def roles_of(claims: Mapping[str, Any]) -> frozenset[Role]:
+    """The Fluxo roles among a Cognito user's groups and its ``custom:role`` attribute.
+
+    The groups are a list in the token; API Gateway hands its authorizer's claims over as strings
+    and flattens the list into one, e.g. ``[admin member]``: both are read.
+    """
+    return roles_from([*_groups(claims.get(GROUPS_CLAIM)), claims.get(ROLE_CLAIM)])
+
+
+def _groups(value: object) -> list[object]:
+    if isinstance(value, list):
+        return list(value)
+    if not isinstance(value, str):
+        return []
+    return [part for part in value.strip("[]").replace(",", " ").split() if part]
+
+
 def roles_from(values: Iterable[object]) -> frozenset[Role]:
     """The entries that are Fluxo roles; anything else (e.g. a federated-login group) is ignored."""
     known = {role.value for role in Role}
@@ -128,11 +162,20 @@ def principal_from(claims: Mapping[str, Any], roles: frozenset[Role]) -> Princip
         user_id=_uuid(claims.get("sub"), reason="invalid subject"),
         tenant_id=_tenant(claims),
         roles=roles,
-        email=_optional_str(claims, "email"),
+        email=_verified_email(claims),
         name=_optional_str(claims, "name"),
         issuer=str(claims.get("iss", "")),
         token_id=_optional_str(claims, "jti"),
     )
+
+
+def _verified_email(claims: Mapping[str, Any]) -> str | None:
+    """An e-mail the provider has not verified proves nothing: anyone can type any address at
+    sign-up, and invitations are matched by e-mail. API Gateway passes the flag as a string."""
+    verified = claims.get("email_verified")
+    if verified is True or verified == "true":
+        return _optional_str(claims, "email")
+    return None
 
 
 def _tenant(claims: Mapping[str, Any]) -> UUID | None:

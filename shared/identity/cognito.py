@@ -11,21 +11,18 @@ import json
 import logging
 import threading
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import jwt
 
-from shared.domain.access import Principal, Role
+from shared.domain.access import Principal
 from shared.identity import claims
 from shared.ports import Clock
 
 log = logging.getLogger(__name__)
-
-GROUPS_CLAIM = "cognito:groups"
-ROLE_CLAIM = "custom:role"
 
 # An unknown kid is either a forged token or a key Cognito rotated in since the last fetch; one
 # refetch a minute serves the second case without letting the first hammer the JWKS endpoint.
@@ -67,27 +64,8 @@ class CognitoVerifier:
         payload = claims.decode(token, public_key)
         claims.check_times(payload, self._clock.now(), self._leeway)
         claims.check_issuer(payload, self.issuer)
-        self._check_client(payload)
-        return claims.principal_from(payload, _roles(payload))
-
-    def _check_client(self, payload: Mapping[str, Any]) -> None:
-        # Cognito names the app client in ``aud`` on ID tokens and in ``client_id`` on access
-        # tokens (which have no ``aud``); any other token_use (e.g. a refresh token) is refused.
-        use = payload.get("token_use")
-        if use == "id":
-            claims.check_audience(payload, "aud", self.client_ids)
-        elif use == "access":
-            claims.check_audience(payload, "client_id", self.client_ids)
-        else:
-            raise claims.reject("wrong token use")
-
-
-def _roles(payload: Mapping[str, Any]) -> frozenset[Role]:
-    stated = claims.string_list(payload, GROUPS_CLAIM)
-    single = payload.get(ROLE_CLAIM)
-    if isinstance(single, str):
-        stated.append(single)
-    return claims.roles_from(stated)
+        claims.check_client(payload, self.client_ids)
+        return claims.principal_from(payload, claims.roles_of(payload))
 
 
 class _KeySet:

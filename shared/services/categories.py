@@ -52,12 +52,14 @@ class CategoryService:
     ) -> tuple[Category, Created]:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
-            parent = _parent(uow, spec.parent_id)
-            slug = spec.slug or _unique_slug(spec.name, uow.categories.slugs())
-            if uow.categories.by_slug(slug) is not None:
-                raise Conflict(f"a category with slug {slug!r} already exists")
 
             def create() -> UUID:
+                # Inside create_once: a replayed request must return what it created, not 409 (or
+                # 422 because the parent has been archived since).
+                parent = _parent(uow, spec.parent_id)
+                slug = spec.slug or _unique_slug(spec.name, uow.categories.slugs())
+                if uow.categories.by_slug(slug) is not None:
+                    raise Conflict(f"a category with slug {slug!r} already exists")
                 category = Category(
                     id=uuid4(),
                     tenant_id=caller.tenant_id,

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from shared.db.models import IdempotencyKey
 from shared.db.unit_of_work import UnitOfWork
-from shared.domain.errors import FieldIssue, InvalidInput
+from shared.domain.errors import Conflict, FieldIssue, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -43,29 +43,36 @@ class Created:
 def create_once(
     uow: UnitOfWork, request: IdempotencyRequest | None, create: Callable[[], UUID]
 ) -> Created:
-    """Runs ``create`` unless this key was used before; the key is stored in the same
-    transaction as what it created, so a crash between the two cannot happen."""
+    """Runs ``create`` unless this key was used before, and then returns what the first use made.
+
+    The key is claimed first, in the same transaction as what ``create`` makes: a concurrent
+    request with the same key waits for this one and replays its result, and a crash cannot
+    leave one without the other.
+    """
     if request is None:
         return Created(create(), replayed=False)
     user_id = uow.user_id
     if user_id is None:
         raise ValueError("idempotent creation needs a user")
     previous = uow.idempotency.find(user_id, request.scope, request.key)
-    if previous is not None:
-        if previous.request_hash != request.fingerprint:
-            raise InvalidInput(
-                "this Idempotency-Key was already used for a different request",
-                issues=[FieldIssue(("header", "Idempotency-Key"), "reused with another body")],
-            )
-        return Created(UUID(previous.resource_id), replayed=True)
-    created_id = create()
-    uow.idempotency.add(
-        IdempotencyKey(
+    if previous is None:
+        record = IdempotencyKey(
             user_id=user_id,
             scope=request.scope,
             key=request.key,
             request_hash=request.fingerprint,
-            resource_id=str(created_id),
+            resource_id="",  # set below, before the commit makes the key visible
         )
-    )
-    return Created(created_id, replayed=False)
+        if uow.idempotency.claim(record):
+            created_id = create()
+            record.resource_id = str(created_id)
+            return Created(created_id, replayed=False)
+        previous = uow.idempotency.find(user_id, request.scope, request.key)
+        if previous is None:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry it")
+    if previous.request_hash != request.fingerprint:
+        raise InvalidInput(
+            "this Idempotency-Key was already used for a different request",
+            issues=[FieldIssue(("header", "Idempotency-Key"), "reused with another body")],
+        )
+    return Created(UUID(previous.resource_id), replayed=True)

@@ -34,10 +34,11 @@ class TagService:
     ) -> tuple[Tag, Created]:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
-            if uow.tags.by_names([name]):
-                raise Conflict(f"a tag named {name!r} already exists")
 
             def create() -> UUID:
+                # Inside create_once: a replayed request must return what it created, not 409.
+                if uow.tags.by_names([name]):
+                    raise Conflict(f"a tag named {name!r} already exists")
                 tag = Tag(id=uuid4(), tenant_id=caller.tenant_id, name=name, color=color)
                 uow.tags.add(tag)
                 return tag.id

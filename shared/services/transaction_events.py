@@ -23,7 +23,8 @@ from shared.ports import Clock
 from shared.services.access import Caller
 
 AGGREGATE = "Transaction"
-CATEGORY_FIELDS = frozenset({"category_id", "category_source", "category_confidence"})
+CATEGORY_FIELDS = frozenset({"categoryId", "categorySource", "categoryConfidence"})
+"""Wire names (camelCase), as the keys of ``changes`` in a TransactionUpdated event."""
 
 
 def record_changes(
@@ -95,7 +96,9 @@ def change_events(
     transaction_id: UUID, before: TransactionSnapshot, after: TransactionSnapshot
 ) -> list[BaseModel]:
     """One event per kind of change: an edit, a recategorisation, or both (edit first)."""
-    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    # Compared in wire form: the keys of ``changes`` and their values are what consumers read.
+    old = before.model_dump(mode="json", by_alias=True)
+    new = after.model_dump(mode="json", by_alias=True)
     changed = {name for name in new if old[name] != new[name]}
     events: list[BaseModel] = []
     if changed - CATEGORY_FIELDS:

@@ -9,7 +9,8 @@ from shared.db.models import Category, Membership, Tenant, User
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.access import Principal, Role
 from shared.domain.errors import Conflict, FieldIssue, InvalidInput, NotFound, PermissionDenied
-from shared.domain.locale import validate_currency, validate_locale, validate_timezone
+from shared.domain.locale import validate_locale, validate_timezone
+from shared.domain.money import is_currency
 from shared.domain.taxonomy import walk
 from shared.ports import IdentityDirectory
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize, effective_role
@@ -118,36 +119,40 @@ class MemberService:
             _check_can_grant(own_role, role)
 
             def create() -> UUID:
-                user = uow.users.by_email(email) or self._invitee(uow, email, name)
-                if uow.memberships.find(caller.tenant_id, user.id) is not None:
+                user_id = self._invitee_id(uow, email, name)
+                if uow.memberships.find(caller.tenant_id, user_id) is not None:
                     raise Conflict(f"{email} is already a member of this workspace")
                 uow.memberships.add(
                     Membership(
                         tenant_id=caller.tenant_id,
-                        user_id=user.id,
+                        user_id=user_id,
                         role=role,
                         invited_by=caller.user_id,
-                        user=user,
                     )
                 )
-                return user.id
+                return user_id
 
             created = create_once(uow, idempotency, create)
             uow.commit()
             return _member(uow, caller.tenant_id, created.id), created
 
-    def _invitee(self, uow: UnitOfWork, email: str, name: str | None) -> User:
-        """The invitee's id is the one the identity provider will put in their tokens."""
+    def _invitee_id(self, uow: UnitOfWork, email: str, name: str | None) -> UUID:
+        """The id the identity provider puts in the invitee's tokens; the person is registered
+        under it now, so the membership is theirs when they first sign in."""
+        known = uow.users.by_email(email)
+        if known is not None:
+            return known.id
         user_id = self._directory.find_or_invite(email, name)
-        existing = uow.users.find(user_id)
-        if existing is not None:
-            return existing
-        user = User(
-            id=user_id, email=email, display_name=name, locale="pt-BR", timezone="America/Sao_Paulo"
-        )
-        uow.users.add(user)
-        uow.flush()
-        return user
+        if not uow.users.register(
+            user_id,
+            email=email,
+            name=name,
+            locale="pt-BR",
+            timezone="America/Sao_Paulo",
+            now=uow.now(),
+        ):
+            raise Conflict(f"{email} belongs to another account")
+        return user_id
 
     def change_role(self, caller: Caller, user_id: UUID, role: Role) -> Membership:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
@@ -199,22 +204,25 @@ def ensure_user(
     locale: str = "pt-BR",
     timezone: str = "America/Sao_Paulo",
 ) -> User:
-    """People exist from the first authenticated call; their id is the identity provider's."""
+    """People exist from the first authenticated call; their id is the identity provider's.
+    A verified e-mail that another account already holds is left off this one, not fought over."""
     user = uow.users.find(principal.user_id)
     if user is not None:
         return user
     email = principal.email.lower() if principal.email else None
-    if email and uow.users.by_email(email) is not None:
-        raise Conflict(f"another user already has the e-mail {email}")
-    user = User(
-        id=principal.user_id,
-        email=email,
-        display_name=principal.name,
-        locale=locale,
-        timezone=timezone,
-    )
-    uow.users.add(user)
-    uow.flush()
+    for address in dict.fromkeys([email, None]):
+        if uow.users.register(
+            principal.user_id,
+            email=address,
+            name=principal.name,
+            locale=locale,
+            timezone=timezone,
+            now=uow.now(),
+        ):
+            break
+    user = uow.users.find(principal.user_id)
+    if user is None:
+        raise RuntimeError("a person just registered cannot be read back")
     return user
 
 
@@ -262,7 +270,7 @@ def _keep_an_owner(uow: UnitOfWork, tenant_id: UUID) -> None:
 def _validate_workspace(currency: str | None, locale: str | None, timezone: str | None) -> None:
     issues: list[FieldIssue] = []
     for name, value, check in (
-        ("base_currency", currency, validate_currency),
+        ("base_currency", currency, is_currency),
         ("locale", locale, validate_locale),
         ("timezone", timezone, validate_timezone),
     ):

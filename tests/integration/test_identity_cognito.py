@@ -65,7 +65,7 @@ def _create_pool(server: MotoServer, name: str) -> Pool:
             ClientName=client_name,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             # The ID token carries only the attributes the client may read.
-            ReadAttributes=["email", "name", "custom:tenant_id", "custom:role"],
+            ReadAttributes=["email", "email_verified", "name", "custom:tenant_id", "custom:role"],
         )["UserPoolClient"]["ClientId"]
         for client_name in ("web", "mobile")
     ]
@@ -135,12 +135,13 @@ def pool(moto_server: MotoServer) -> Pool:
         "ana",
         attributes={
             "email": "ana@example.com",
+            "email_verified": "true",
             "name": "Ana Souza",
             "custom:tenant_id": str(TENANT),
         },
         groups=("admin", "beta-testers"),
     )
-    _create_user(moto_server, pool, "bruno")
+    _create_user(moto_server, pool, "bruno", attributes={"email": "bruno@example.com"})
     _create_user(
         moto_server,
         pool,
@@ -173,6 +174,12 @@ def test_an_id_token_gives_the_user_their_tenant_attributes_and_group_role(
     assert principal.name == "Ana Souza"
     assert principal.issuer == f"https://cognito-idp.us-east-1.amazonaws.com/{pool.id}"
     assert principal.token_id
+
+
+def test_an_unverified_email_is_not_taken(moto_server: MotoServer, pool: Pool) -> None:
+    """Anyone can sign up with any address; invitations are matched by e-mail."""
+    tokens = _sign_in(moto_server, pool.client_id, "bruno")
+    assert _verifier(pool).verify(tokens.id).email is None
 
 
 def test_an_access_token_gives_the_user_and_group_role_but_no_custom_attributes(

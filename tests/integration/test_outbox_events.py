@@ -3,6 +3,7 @@ the relay publishes committed events to the bus, and a failed delivery is retrie
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -229,6 +230,20 @@ def test_when_notes_change_then_the_updated_event_lists_only_what_changed(
     assert (data["transaction"]["notes"], data["transaction"]["amount"]) == ("depois", "-42.50")
 
 
+def test_when_fields_with_compound_names_change_then_changes_uses_their_wire_names(
+    owner, account, container
+):
+    created = _create(owner, account)
+    _patch(owner, created, 1, booked_on="2026-10-04", amount="-45", value_on="2026-10-05")
+    data = _outbox(container)[-1].envelope["data"]
+    assert data["changes"] == {
+        "amount": {"from": "-42.50", "to": "-45.00"},
+        "bookedOn": {"from": "2026-10-03", "to": "2026-10-04"},
+        "valueOn": {"from": None, "to": "2026-10-05"},
+    }
+    assert set(data["changes"]) <= set(data["transaction"])
+
+
 def test_when_recategorised_then_the_event_carries_both_categories(
     owner, account, container, delivery
 ):
@@ -372,12 +387,12 @@ def test_given_an_unpublished_row_when_the_sweep_runs_then_it_is_delivered_and_m
     assert received == []
 
     healthy = True
-    delivered = container.relay.sweep()
+    delivered = container.relay.sweep(older_than=timedelta(0))
 
     assert delivered == 1
     assert [event.aggregate_id for event in received] == [UUID(created["id"])]
     assert [row.published_at is not None for row in _outbox(container)] == [True]
-    assert container.relay.sweep() == 0  # nothing left to deliver
+    assert container.relay.sweep(older_than=timedelta(0)) == 0  # nothing left to deliver
     assert len(received) == 1
 
 
@@ -390,7 +405,7 @@ def test_given_a_still_failing_handler_when_the_sweep_runs_then_the_row_stays_fo
     container.bus.subscribe("*", failing)
     _create(owner, account)
 
-    container.relay.sweep()
+    container.relay.sweep(older_than=timedelta(0))
 
     assert [row.published_at for row in _outbox(container)] == [None]
 
@@ -428,7 +443,7 @@ def test_when_the_sweep_redelivers_then_the_event_is_the_one_that_was_stored(
     container.bus.subscribe("*", handler)
     _create(owner, account, notes="original")
     fail = False
-    container.relay.sweep()
+    container.relay.sweep(older_than=timedelta(0))
 
     (row,) = _outbox(container)
     assert [event.to_wire() for event in received] == [row.envelope]

@@ -34,3 +34,15 @@ def test_the_envelope_travels_in_camel_case_and_reads_back():
     assert {"aggregateId", "aggregateType", "metadata"} <= wire.keys()
     assert {"userId", "tenantId", "correlationId"} <= wire["metadata"].keys()
     assert DomainEvent.model_validate(wire) == event
+
+
+@pytest.mark.parametrize(
+    "event", ["TransactionCreated", "TransactionUpdated", "TransactionDeleted"]
+)
+def test_the_schemas_describe_amounts_as_the_strings_the_events_carry(event):
+    snapshot = json_schemas()[f"{event}.json"]["$defs"]["TransactionSnapshot"]["properties"]
+    assert snapshot["amount"]["type"] == "string"
+    assert "bookedOn" in snapshot
+    assert "booked_on" not in snapshot
+    confidence_types = {option.get("type") for option in snapshot["categoryConfidence"]["anyOf"]}
+    assert confidence_types == {"string", "null"}

@@ -20,17 +20,6 @@ def test_given_the_four_roles_when_sorted_by_rank_then_viewer_member_admin_owner
     assert sorted(Role, key=lambda role: role.rank) == LOW_TO_HIGH
 
 
-def test_given_two_roles_when_one_ranks_higher_then_at_least_holds_one_way_only():
-    for lower_index, lower in enumerate(LOW_TO_HIGH):
-        for higher in LOW_TO_HIGH[lower_index + 1 :]:
-            assert higher.at_least(lower)
-            assert not lower.at_least(higher)
-
-
-def test_given_any_role_when_compared_with_itself_then_at_least_holds():
-    assert all(role.at_least(role) for role in Role)
-
-
 def test_given_a_mix_of_roles_when_asking_lowest_and_highest_then_the_extremes_are_returned():
     roles = [Role.ADMIN, Role.VIEWER, Role.OWNER, Role.MEMBER]
     assert Role.lowest(roles) is Role.VIEWER

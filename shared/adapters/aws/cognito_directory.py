@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 from uuid import UUID
@@ -20,13 +21,9 @@ class CognitoDirectory:
 
     def find_or_invite(self, email: str, name: str | None) -> UUID:
         email = email.strip().lower()
-        try:
-            return _subject(self._client.admin_get_user(UserPoolId=self._pool, Username=email))
-        except self._client.exceptions.UserNotFoundException:
-            pass
-        except Exception as error:
-            logger.exception("looking up %s in the user pool failed", email)
-            raise StoreUnavailable("the identity provider is unavailable") from error
+        known = self._find(email)
+        if known is not None:
+            return known
         attributes = [
             {"Name": "email", "Value": email},
             {"Name": "email_verified", "Value": "true"},
@@ -40,10 +37,42 @@ class CognitoDirectory:
                 UserAttributes=attributes,
                 DesiredDeliveryMediums=["EMAIL"],
             )
+        except self._client.exceptions.UsernameExistsException:
+            # Invited at the same moment by another request (another workspace, a retry): the
+            # person exists now, and their subject is the answer for this invitation too.
+            raced = self._find(email)
+            if raced is None:
+                raise _unavailable("inviting", email, None) from None
+            return raced
         except Exception as error:
-            logger.exception("inviting %s to the user pool failed", email)
-            raise StoreUnavailable("the identity provider is unavailable") from error
+            raise _unavailable("inviting", email, error) from error
         return _subject(created["User"])
+
+    def _find(self, email: str) -> UUID | None:
+        try:
+            return _subject(self._client.admin_get_user(UserPoolId=self._pool, Username=email))
+        except self._client.exceptions.UserNotFoundException:
+            return None
+        except Exception as error:
+            raise _unavailable("looking up", email, error) from error
+
+
+def _unavailable(action: str, email: str, error: Exception | None) -> StoreUnavailable:
+    # Never the address itself (nor the error's message, which may quote it): a digest lets an
+    # operator match log lines about the same person without the logs holding personal data.
+    code = _error_code(error) if error is not None else "user vanished after UsernameExists"
+    logger.error("%s invitee %s in the user pool failed: %s", action, _digest(email), code)
+    return StoreUnavailable("the identity provider is unavailable")
+
+
+def _digest(email: str) -> str:
+    return "sha256:" + hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"{type(error).__name__} {code}" if code else type(error).__name__
 
 
 def _subject(user: dict[str, Any]) -> UUID:

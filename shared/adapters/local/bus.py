@@ -7,19 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from events.envelope import DomainEvent
-from shared.ports import EventHandler
+from shared.ports import EventHandler, PublishFailed
 
 logger = logging.getLogger(__name__)
 
 ANY_EVENT = "*"
-
-
-class PublishFailed(Exception):
-    """Some events reached a handler that failed; they stay unpublished for the next sweep."""
-
-    def __init__(self, failed: Sequence[DomainEvent]) -> None:
-        super().__init__(f"{len(failed)} event(s) failed in a handler")
-        self.failed = list(failed)
 
 
 class InProcessEventBus:

@@ -104,6 +104,31 @@ def test_when_a_category_is_created_with_a_taken_slug_then_409(owner, container)
     assert _rows(container, Category) == before
 
 
+def test_given_an_idempotency_key_when_a_category_with_a_slug_is_retried_then_it_is_replayed(
+    owner, container
+):
+    headers = {"Idempotency-Key": "category-1"}
+    body = {"name": "Pets", "slug": "pets"}
+    first = ok(owner.post("/v1/categories", body, headers=headers), 201)
+    before = _rows(container, Category)
+
+    second = owner.post("/v1/categories", body, headers=headers)
+
+    assert ok(second, 201) == first
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert _rows(container, Category) == before
+
+
+def test_given_an_archived_parent_when_a_child_create_is_retried_then_it_is_replayed(owner):
+    parent = _create(owner, name="Pets")
+    headers = {"Idempotency-Key": "category-2"}
+    body = {"name": "Ração", "parent_id": parent["id"]}
+    first = ok(owner.post("/v1/categories", body, headers=headers), 201)
+    ok(owner.patch(f"/v1/categories/{parent['id']}", {"archived": True}))
+
+    assert ok(owner.post("/v1/categories", body, headers=headers), 201)["id"] == first["id"]
+
+
 def test_when_a_category_is_created_under_an_unknown_parent_then_422(owner, container):
     before = _rows(container, Category)
     response = owner.post("/v1/categories", {"name": "Órfã", "parent_id": str(uuid4())})

@@ -54,6 +54,19 @@ def test_when_a_tag_with_an_existing_name_is_created_then_409_and_one_tag(owner,
     assert _rows(container, Tag) == 1
 
 
+def test_given_an_idempotency_key_when_a_tag_is_retried_then_it_is_replayed_not_409(
+    owner, container
+):
+    headers = {"Idempotency-Key": "tag-1"}
+    first = ok(owner.post("/v1/tags", {"name": "viagem"}, headers=headers), 201)
+
+    second = owner.post("/v1/tags", {"name": "viagem"}, headers=headers)
+
+    assert ok(second, 201) == first
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert _rows(container, Tag) == 1
+
+
 def test_given_another_workspace_with_the_tag_when_created_here_then_it_is_allowed(
     owner, new_actor
 ):

@@ -262,12 +262,25 @@ def test_when_patched_with_the_current_if_match_then_it_changes_and_the_etag_mov
     assert owner.get(f"/v1/transactions/{created['id']}").headers["ETag"] == '"2"'
 
 
-def test_when_patched_with_a_weak_etag_then_it_is_accepted(owner, account):
+def test_when_patched_with_a_weak_etag_then_422_at_if_match_and_nothing_changes(owner, account):
+    """If-Match compares strongly (RFC 9110): a weak ETag never matches."""
     created = _create(owner, account)
     response = owner.patch(
         f"/v1/transactions/{created['id']}", {"notes": "x"}, headers={"If-Match": 'W/"1"'}
     )
-    assert ok(response)["version"] == 2
+    body = problem(response, 422)
+    assert "strong ETag" in body["detail"]
+    assert [(error["in"], error["pointer"]) for error in body["errors"]] == [
+        ("header", "/If-Match")
+    ]
+    assert ok(owner.get(f"/v1/transactions/{created['id']}"))["version"] == 1
+
+
+def test_when_deleted_with_a_weak_etag_then_422_and_it_stays(owner, account):
+    created = _create(owner, account)
+    response = owner.delete(f"/v1/transactions/{created['id']}", headers={"If-Match": 'W/"1"'})
+    problem(response, 422)
+    ok(owner.get(f"/v1/transactions/{created['id']}"))
 
 
 def test_when_patched_with_the_version_in_the_body_then_it_changes(owner, account):

@@ -7,6 +7,8 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -294,24 +296,35 @@ def upgrade() -> None:
 
 def _enable_row_level_security() -> None:
     """A second wall between tenants: even a query that forgets its tenant filter sees only the
-    rows of the tenant set for the transaction (``app.tenant_id``). The application runs as a
-    role without BYPASSRLS; FORCE makes the policies bind the tables' owner too."""
+    rows of the tenant set for the transaction (``app.tenant_id``).
+
+    Requests run as the app role and the outbox relay as the relay role, neither with BYPASSRLS;
+    FORCE makes the policies bind the tables' owner too (Aurora's master user is no superuser).
+    The migrating user is made a member of both roles so its sessions can switch to them.
+    """
     config = op.get_context().config
-    role = config.attributes.get("app_role", "fluxo_app") if config else "fluxo_app"
+    attributes = config.attributes if config else {}
+    app_role = _identifier(attributes.get("app_role", "fluxo_app"))
+    relay_role = _identifier(attributes.get("relay_role", "fluxo_relay"))
+    for role in (app_role, relay_role):
+        op.execute(
+            f"""DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                    CREATE ROLE "{role}" NOLOGIN;
+                END IF;
+            END $$"""
+        )
+        op.execute(f'GRANT "{role}" TO CURRENT_USER')
+        op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
     op.execute(
-        f"""DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
-                CREATE ROLE "{role}" NOLOGIN;
-            END IF;
-        END $$"""
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_role}"'
     )
-    op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
-    op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
-    op.execute(
-        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"'
-    )
+    op.execute(f'REVOKE ALL ON alembic_version FROM "{app_role}"')
+    op.execute(f'GRANT SELECT, UPDATE ON outbox TO "{relay_role}"')
     for table in TENANT_TABLES:
         _policy(table, f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
+    # The relay publishes every tenant's events: it reads and marks the outbox, nothing else.
+    _policy("outbox", "true", "true", name="relay", to=relay_role)
     # Writes stay inside the session's workspace; reads also reach the workspaces a person belongs
     # to (to list and pick one). Permissive policies add up per command.
     _policy("tenants", f"id = {CURRENT_TENANT}", f"id = {CURRENT_TENANT}")
@@ -327,7 +340,26 @@ def _enable_row_level_security() -> None:
     _policy("tenants", None, "true", name="create", command="INSERT")
     _policy("memberships", f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
     _policy("memberships", f"user_id = {CURRENT_USER}", None, name="own_read", command="SELECT")
+    # People: you see yourself and the members of the workspace you act in; you change only
+    # yourself; anyone may add a person (a sign-up, an invitation); nobody deletes one.
+    _policy(
+        "users",
+        f"id = {CURRENT_USER} OR EXISTS (SELECT 1 FROM memberships m "
+        f"WHERE m.user_id = users.id AND m.tenant_id = {CURRENT_TENANT})",
+        None,
+        name="visible",
+        command="SELECT",
+    )
+    _policy("users", f"id = {CURRENT_USER}", f"id = {CURRENT_USER}", name="self", command="UPDATE")
+    _policy("users", None, "true", name="register", command="INSERT")
     _policy("idempotency_keys", f"user_id = {CURRENT_USER}", f"user_id = {CURRENT_USER}")
+
+
+def _identifier(name: str) -> str:
+    """Role names go into DDL, which takes no parameters: only plain identifiers pass."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"not a plain PostgreSQL identifier: {name!r}")
+    return name
 
 
 def _policy(
@@ -337,17 +369,20 @@ def _policy(
     *,
     name: str = "isolation",
     command: str = "ALL",
+    to: str | None = None,
 ) -> None:
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     clauses = (f" USING ({using})" if using else "") + (f" WITH CHECK ({check})" if check else "")
-    op.execute(f"CREATE POLICY {table}_{name} ON {table} FOR {command}{clauses}")
+    grantee = f' TO "{to}"' if to else ""
+    op.execute(f"CREATE POLICY {table}_{name} ON {table} FOR {command}{grantee}{clauses}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # The workspace policy reads memberships; it must go before that table can.
         op.execute("DROP POLICY IF EXISTS tenants_members_read ON tenants")
+        op.execute("DROP POLICY IF EXISTS users_visible ON users")
     with op.batch_alter_table("transaction_tags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_transaction_tags_tenant_id_tag_id"))
 
