@@ -7,23 +7,25 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider -n auto
 
 # pip reinstalls only when pyproject.toml is newer than these stamps.
 DEV_STAMP := $(VENV)/.installed-dev
-CDK_STAMP := $(VENV)/.installed-cdk
+LAYER_STAMP := layers/build/.built
+CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
 FLUXO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLUXO_TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration lint format openapi bench synth clean
+.PHONY: help install run test test-unit test-integration lint format openapi bench layers synth clean
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 
-install: $(DEV_STAMP) ## Create .venv and install fluxo with the dev extra (skipped when up to date)
+install: $(DEV_STAMP) ## Create .venv and install fluxo with the dev and cdk extras (once)
 
 $(DEV_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,cdk]'
 	touch $@
 
 run: install ## Migrate, load the demo data once, serve the API at http://127.0.0.1:8000
@@ -63,16 +65,17 @@ bench: install ## Run the benchmarks in bench/
 		echo "bench: no benchmarks yet (bench/__main__.py is missing)"; \
 	fi
 
-synth: install ## Synthesize the CDK app into cdk.out (installs the cdk extra)
-	@if [ -f app.py ]; then \
-		$(MAKE) --no-print-directory $(CDK_STAMP) && CDK_OUTDIR=cdk.out $(BIN)/python app.py; \
-	else \
-		echo "synth: the CDK app (app.py) is not there yet"; \
-	fi
+layers: $(LAYER_STAMP) ## Build the Lambda dependency layer (Python 3.12, arm64 wheels)
 
-$(CDK_STAMP): pyproject.toml $(DEV_STAMP)
-	$(BIN)/python -m pip install -e '.[cdk]'
+$(LAYER_STAMP): layers/requirements.txt layers/build.py $(DEV_STAMP)
+	$(BIN)/python layers/build.py
 	touch $@
+
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: install layers node_modules/.bin/cdk ## Synthesize both regions into cdk.out (offline, cdk-nag on)
+	$(CDK) synth --no-notices -q
 
 clean: ## Remove build output and caches (keeps .venv and local data)
 	rm -rf cdk.out build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis \

@@ -1,0 +1,1 @@
+"""Deploy-time schema migrations: the function a CDK trigger runs (see ``handler``)."""

@@ -1,0 +1,72 @@
+"""Synthesises the CDK app once per test worker, offline, with cdk-nag on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from stacks.config import ROOT
+
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Synthesized:
+    templates: dict[str, Template]
+    stacks: dict[str, object]
+    outdir: Path
+
+    def template(self, name: str) -> Template:
+        return self.templates[name]
+
+    def resources(self, name: str, kind: str) -> dict[str, dict]:
+        found: dict[str, dict] = self.templates[name].find_resources(kind)
+        return found
+
+
+def synthesize(context: dict[str, object], outdir: Path) -> Synthesized:
+    import app as fluxo_app
+
+    layer = outdir / "layer"
+    (layer / "python").mkdir(parents=True, exist_ok=True)
+    full_context = {**_cdk_json_context(), "account": ACCOUNT, "layerPath": str(layer), **context}
+    cdk_app = App(outdir=str(outdir / "cdk.out"), context=full_context)
+    stacks = fluxo_app.build(cdk_app)
+    cdk_app.synth()
+    return Synthesized(
+        templates={name: Template.from_stack(stack) for name, stack in stacks.items()},  # type: ignore[arg-type]
+        stacks=stacks,
+        outdir=outdir / "cdk.out",
+    )
+
+
+def _cdk_json_context() -> dict[str, object]:
+    import json
+
+    context: dict[str, object] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize({"stage": "dev"}, tmp_path_factory.mktemp("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(
+        {
+            "stage": "prod",
+            "corsOrigins": ["https://app.fluxo.example"],
+            "alarmEmail": "oncall@fluxo.example",
+        },
+        tmp_path_factory.mktemp("prod"),
+    )
