@@ -7,6 +7,7 @@ Lambda keeps the result for its warm invocations. Tests pass their own adapters 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from uuid import UUID
 
@@ -44,7 +45,8 @@ class Container:
 
     @cached_property
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.db, self.bus, self.clock)
+        grace = timedelta(seconds=self.settings.outbox_sweep_grace_seconds)
+        return OutboxRelay(self.db, self.bus, self.clock, sweep_grace=grace)
 
     def unit_of_work(self, tenant_id: UUID | None, user_id: UUID | None) -> UnitOfWork:
         return UnitOfWork(self.db, tenant_id, user_id, after_commit=self.relay.deliver)
@@ -111,7 +113,7 @@ def bootstrap(
         settings=settings,
         clock=clock,
         db=db,
-        bus=bus or InProcessEventBus(),
+        bus=bus or _bus(settings),
         object_store=object_store or FolderObjectStore(settings.resolved_lake_path),
         token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
         directory=directory or _directory(settings, db),
@@ -142,6 +144,16 @@ def _directory(settings: Settings, db: Database) -> IdentityDirectory:
     assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
     client = boto3.client("cognito-idp", region_name=settings.cognito_region)
     return CognitoDirectory(client, settings.cognito_user_pool_id)
+
+
+def _bus(settings: Settings) -> EventBus:
+    if settings.event_bus_name is None:
+        return InProcessEventBus()
+    import boto3
+
+    from shared.adapters.aws.eventbridge import EventBridgeBus
+
+    return EventBridgeBus(boto3.client("events"), settings.event_bus_name)
 
 
 def _gateway_claims(settings: Settings) -> GatewayClaims | None:

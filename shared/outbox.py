@@ -22,10 +22,13 @@ SWEEP_GRACE = timedelta(minutes=1)
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, bus: EventBus, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, bus: EventBus, clock: Clock, *, sweep_grace: timedelta = SWEEP_GRACE
+    ) -> None:
         self._db = db
         self._bus = bus
         self._clock = clock
+        self._grace = sweep_grace
 
     def deliver(self, events: Sequence[DomainEvent]) -> None:
         """Called right after a commit, and never fails: the change is committed whatever
@@ -37,11 +40,11 @@ class OutboxRelay:
         except Exception:
             logger.exception("delivering %d event(s) failed; the sweep will retry", len(events))
 
-    def sweep(self, *, older_than: timedelta = SWEEP_GRACE, limit: int = 500) -> int:
+    def sweep(self, *, older_than: timedelta | None = None, limit: int = 500) -> int:
         """Publishes what was committed but never marked published (a crash, a failed handler,
         an unreachable bus). Rows are locked while they are published, so two sweeps running
         at once never send the same event twice. Returns how many were published."""
-        cutoff = self._clock.now() - older_than
+        cutoff = self._clock.now() - (self._grace if older_than is None else older_than)
         with self._db.relay_session() as session:
             rows = session.scalars(
                 select(OutboxEvent)

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     )
     jwks_cache_seconds: int = 3600
 
+    outbox_sweep_grace_seconds: float = Field(
+        default=60, ge=0, description="The sweep leaves younger events to their own delivery."
+    )
+    event_bus_name: str | None = Field(
+        default=None, description="EventBridge bus for domain events; in-process when unset."
+    )
     lake_path: Path | None = Field(
         default=None, description="Local lake; FLUXO_HOME/lake if unset."
     )

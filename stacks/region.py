@@ -7,7 +7,8 @@ stacks' dependencies encode; ``cdk deploy --all`` follows it.
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stack, Tags
+from aws_cdk import Duration, Environment, Stack, Tags
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -16,7 +17,7 @@ from stacks.config import ROOT, StageConfig
 from stacks.constructs.api import Api
 from stacks.constructs.database import Database
 from stacks.constructs.events import Events
-from stacks.constructs.function import FunctionDefaults
+from stacks.constructs.function import FluxoFunction, FunctionDefaults
 from stacks.constructs.identity import Identity
 from stacks.constructs.lake import Lake, ReplicaLake
 from stacks.constructs.monitoring import Monitoring
@@ -127,7 +128,22 @@ class ServiceStack(Stack):
             defaults=self.defaults,
             contexts=API_CONTEXTS,
         )
-        for function in self.api.functions.values():
+        self.outbox_sweep = FluxoFunction(
+            self,
+            "OutboxSweep",
+            defaults=self.defaults,
+            context="outbox",
+            description="Publishes committed events that were never delivered",
+            timeout=Duration.minutes(2),
+            reserved_concurrency=1,
+        )
+        self.events.add_schedule(
+            "OutboxSweepSchedule",
+            schedule=events.Schedule.rate(Duration.minutes(5)),
+            target_function=self.outbox_sweep.function,
+            description="Fluxo: publish what the outbox still holds",
+        )
+        for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.database.grant_connect(function.role)
             self.events.bus.grant_put_events_to(function.role)
         self.monitoring = Monitoring(
@@ -136,7 +152,7 @@ class ServiceStack(Stack):
             config=config,
             key=self.key,
             api=self.api,
-            functions=list(self.api.functions.values()),
+            functions=[*self.api.functions.values(), self.outbox_sweep],
             database=self.database,
             queues=[
                 *(function.dead_letters for function in self.api.functions.values()),

@@ -1,0 +1,1 @@
+"""The outbox sweep: a schedule publishes committed events that were never delivered."""
