@@ -7,6 +7,8 @@ stacks' dependencies encode; ``cdk deploy --all`` follows it.
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import Duration, Environment, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -137,11 +139,20 @@ class ServiceStack(Stack):
             timeout=Duration.minutes(2),
             reserved_concurrency=1,
         )
-        self.events.add_schedule(
+        sweep = self.events.add_schedule(
             "OutboxSweepSchedule",
             schedule=events.Schedule.rate(Duration.minutes(5)),
             target_function=self.outbox_sweep.function,
             description="Fluxo: publish what the outbox still holds",
+        )
+        if not primary:
+            # A secondary cluster has no writer: the standby sweeps once promoted (runbook).
+            cast(events.CfnRule, sweep.node.default_child).state = "DISABLED"
+        # Invitations create the invitee in the user pool (or find them there).
+        self.identity.user_pool.grant(
+            self.api.functions["users"].role,
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminCreateUser",
         )
         for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.database.grant_connect(function.role)
