@@ -15,7 +15,7 @@ FLUXO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLUXO_TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration lint format openapi bench layers synth clean
+.PHONY: help install run test test-unit test-integration lint format openapi bench layers synth security clean
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
@@ -76,6 +76,38 @@ node_modules/.bin/cdk: package.json package-lock.json
 
 synth: install layers node_modules/.bin/cdk ## Synthesize both regions into cdk.out (offline, cdk-nag on)
 	$(CDK) synth --no-notices -q
+
+# checkov lives in its own venv: installed next to the CDK it would downgrade boto3.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+SECURITY_OUT  := build/security
+# cfn-lint checks each template against these regions (cdk.json's primaryRegion, secondaryRegion).
+CFN_LINT_REGIONS ?= us-east-1 us-west-2
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov
+	touch $@
+
+# cfn-lint's exit code is bit flags (2 error, 4 warning, 8 informational): only bits other than
+# 4 and 8 fail the target. checkov's failed checks are reported, not fatal (docs/security.md).
+security: synth $(CHECKOV_STAMP) ## cfn-lint (errors fail), checkov and cdk-nag counts over cdk.out
+	@mkdir -p $(SECURITY_OUT)
+	@rm -f $(SECURITY_OUT)/cfn-lint.json $(SECURITY_OUT)/results_json.json
+	@echo "cfn-lint $$($(BIN)/cfn-lint --version | cut -d' ' -f2) on cdk.out/*.template.json"
+	@lint=0; $(BIN)/cfn-lint --regions $(CFN_LINT_REGIONS) --include-checks I --format json \
+		cdk.out/*.template.json > $(SECURITY_OUT)/cfn-lint.json || lint=$$?; \
+	echo "checkov on cdk.out"; \
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d cdk.out --framework cloudformation \
+		--compact --quiet -o cli -o json --output-file-path $(SECURITY_OUT) \
+		> $(SECURITY_OUT)/checkov.log 2>&1 || true; \
+	echo; \
+	$(BIN)/python scripts/security_report.py --cdk-out cdk.out \
+		--cfn-lint $(SECURITY_OUT)/cfn-lint.json --checkov $(SECURITY_OUT)/results_json.json \
+		|| exit 1; \
+	echo; echo "details: $(SECURITY_OUT)/ (cfn-lint.json, results_cli.txt, checkov.log)"; \
+	if [ $$(( lint & ~12 )) -ne 0 ]; then echo "security: cfn-lint errors (exit $$lint)" >&2; \
+		exit 1; fi
 
 clean: ## Remove build output and caches (keeps .venv and local data)
 	rm -rf cdk.out build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis \
