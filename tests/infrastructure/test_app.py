@@ -206,8 +206,11 @@ def test_the_schema_is_migrated_at_deploy_time_in_the_primary_only(dev):
 def test_the_outbox_sweep_runs_in_the_primary_and_waits_disabled_in_the_standby(dev):
     def sweep_states(name):
         rules = dev.resources(name, "AWS::Events::Rule").values()
-        return [rule["Properties"].get("State", "ENABLED") for rule in rules
-                if "ScheduleExpression" in rule["Properties"]]
+        return [
+            rule["Properties"].get("State", "ENABLED")
+            for rule in rules
+            if "ScheduleExpression" in rule["Properties"]
+        ]
 
     assert sweep_states("primary") == ["ENABLED"]
     assert sweep_states("standby") == ["DISABLED"]
@@ -215,7 +218,8 @@ def test_the_outbox_sweep_runs_in_the_primary_and_waits_disabled_in_the_standby(
 
 def test_only_the_users_function_may_create_people_in_the_user_pool(dev):
     granted = [
-        logical for logical, policy in dev.resources("primary", "AWS::IAM::Policy").items()
+        logical
+        for logical, policy in dev.resources("primary", "AWS::IAM::Policy").items()
         if "cognito-idp:AdminCreateUser" in json.dumps(policy)
     ]
     assert len(granted) == 1
