@@ -111,8 +111,19 @@ class Database(Construct):
             deletion_protection=prod,
             removal_policy=_removal(prod=prod, primary=primary),
             copy_tags_to_snapshot=True,
+            monitoring_interval=Duration.seconds(60),
         )
         self.cluster.node.add_dependency(self.log_group)
+        acknowledge(
+            self.cluster,
+            {
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonRDSEnhancedMonitoringRole]": (
+                    "enhanced monitoring's role must carry this AWS-managed policy: RDS writes "
+                    "the OS metrics to CloudWatch Logs through it"
+                ),
+            },
+        )
         if not prod:
             acknowledge(
                 self.cluster,

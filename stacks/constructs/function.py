@@ -120,7 +120,8 @@ class FluxoFunction(Construct):
             },
         )
         self.log_group.grant_write(self.role)
-        defaults.key.grant_encrypt_decrypt(self.role)
+        # What its settings, logs and dead-letter queue need of the key; no ReEncrypt.
+        defaults.key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
         self._acknowledge(in_vpc=vpc is not None)
 
     def _acknowledge(self, *, in_vpc: bool) -> None:
@@ -128,12 +129,6 @@ class FluxoFunction(Construct):
             "IAM5[Resource::*]": (
                 "X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN, and Lambda's "
                 "VPC network interfaces (ec2:CreateNetworkInterface…) are not resource-scoped"
-            ),
-            "IAM5[Action::kms:GenerateDataKey*]": (
-                "on the stage key only: encrypting this function's settings, logs and queue"
-            ),
-            "IAM5[Action::kms:ReEncrypt*]": (
-                "on the stage key only: encrypting this function's settings, logs and queue"
             ),
             "L1": (
                 "Python 3.12 is the version the dependency layer is built for (make layers); "

@@ -37,7 +37,8 @@ NONCURRENT_VERSION_DAYS = 90
 
 def _access_logs_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
     """Where S3 writes server access logs. Log delivery supports only SSE-S3 on the target, so
-    this bucket is SSE-S3; it is private, TLS-only, and its logs expire after a year."""
+    this bucket is SSE-S3; it is private, TLS-only and versioned (an overwritten or deleted log
+    stays recoverable for a month), and its logs expire after a year."""
     return s3.Bucket(
         scope,
         construct_id,
@@ -45,12 +46,13 @@ def _access_logs_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
         enforce_ssl=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned=False,
+        versioned=True,
         removal_policy=RemovalPolicy.RETAIN,
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="expire-access-logs",
                 expiration=Duration.days(ACCESS_LOG_DAYS),
+                noncurrent_version_expiration=Duration.days(30),
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )
         ],
