@@ -14,6 +14,7 @@ from shared.bootstrap import Container, bootstrap
 from shared.domain.errors import StoreUnavailable
 from shared.http import openapi, problems
 from shared.http.edge import BodyLimitMiddleware, CorrelationMiddleware, get_container
+from shared.http.headers import CORS_METHODS, CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS
 from shared.settings import Settings, get_settings
 
 ROUTER_GROUP = "fluxo.routers"
@@ -73,16 +74,9 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "Idempotency-Key",
-                "X-Fluxo-Workspace",
-                "X-Correlation-Id",
-            ],
-            expose_headers=["ETag", "X-Correlation-Id", "Idempotent-Replayed"],
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_RESPONSE_HEADERS),
         )
     return app
 

@@ -18,12 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.bootstrap import Container
 from shared.domain.access import Principal
 from shared.domain.errors import CredentialsMissing, FieldIssue, InvalidInput
+from shared.http.headers import CORRELATION_HEADER, REPLAY_HEADER, WORKSPACE_HEADER
 from shared.http.problems import problem
 from shared.services.access import Caller
 from shared.services.idempotency import Created, IdempotencyRequest
-
-CORRELATION_HEADER = "X-Correlation-Id"
-WORKSPACE_HEADER = "X-Fluxo-Workspace"
 
 
 def _no_constants(name: str) -> Any:
@@ -227,7 +225,7 @@ def idempotency(
 
 def mark_replay(response: Response, created: Created) -> None:
     if created.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        response.headers[REPLAY_HEADER] = "true"
 
 
 IdempotencyKeyHeader = Annotated[

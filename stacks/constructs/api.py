@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from shared.http.headers import CORS_METHODS, CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS
 from stacks.config import StageConfig
 from stacks.constructs.function import FluxoFunction, FunctionDefaults
 from stacks.constructs.identity import Identity
@@ -80,16 +81,9 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigateway.CorsOptions(
                 allow_origins=list(config.cors_origins),
-                allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "If-Match",
-                    "Idempotency-Key",
-                    "X-Fluxo-Workspace",
-                    "X-Correlation-Id",
-                ],
-                expose_headers=["ETag", "X-Correlation-Id", "Idempotent-Replayed"],
+                allow_methods=list(CORS_METHODS),
+                allow_headers=list(CORS_REQUEST_HEADERS),
+                expose_headers=list(CORS_RESPONSE_HEADERS),
                 max_age=Duration.hours(1),
             )
             if config.cors_origins
