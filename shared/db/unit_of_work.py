@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -104,6 +105,13 @@ class UnitOfWork:
         self.categories = CategoryRepository(self.session, tenant_id)
         self.tags = TagRepository(self.session, tenant_id)
         self.transactions = TransactionRepository(self.session, tenant_id)
+
+    @contextmanager
+    def deferred_writes(self) -> Iterator[None]:
+        """Lookups inside do not flush pending changes: a change is validated before the
+        database sees it, so a bad value is a located 422, not a database error."""
+        with self.session.no_autoflush:
+            yield
 
     def now(self) -> datetime:
         return self._db.clock.now()

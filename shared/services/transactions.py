@@ -173,7 +173,7 @@ class TransactionService:
         # No autoflush: the lookups below (tags, account, category) must not write the changes
         # before they are validated, or a bad value surfaces as a database error (409/500)
         # instead of a 422 that points at the field.
-        with uow.session.no_autoflush:
+        with uow.deferred_writes():
             for name, value in changes.items():
                 if name == "tags":
                     _set_tags(uow, transaction, value or ())

@@ -234,7 +234,7 @@ def seed_categories(uow: UnitOfWork, tenant_id: UUID, locale: str) -> None:
     children = [(seed, parent) for seed, parent in seeds if parent is not None]
     for batch in (top_level, children):  # parents first: the composite foreign key checks them
         for seed, parent in batch:
-            uow.session.add(
+            uow.categories.add(
                 Category(
                     id=ids[seed.slug],
                     tenant_id=tenant_id,
