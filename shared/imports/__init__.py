@@ -1,0 +1,1 @@
+"""Bank statement import: readers for CSV, OFX and Open Finance files, as pure functions."""
