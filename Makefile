@@ -15,7 +15,7 @@ FLUXO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLUXO_TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration lint format openapi bench layers synth security clean
+.PHONY: help install run test test-unit test-integration lint format openapi bench conformance layers synth security clean
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
@@ -64,6 +64,9 @@ bench: install ## Run the benchmarks in bench/
 	else \
 		echo "bench: no benchmarks yet (bench/__main__.py is missing)"; \
 	fi
+
+conformance: install ## Import the public bank files of ../shared/data (formats, rows, sums, dates, errors)
+	$(BIN)/python bench/conformance.py $(or $(DIR),../shared/data/statements)
 
 layers: $(LAYER_STAMP) ## Build the Lambda dependency layer (Python 3.12, arm64 wheels)
 

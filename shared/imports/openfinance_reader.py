@@ -429,8 +429,9 @@ def _read_nubank_event(number: int, event: object) -> StatementLine | None:
     if centavos < 0 or centavos != centavos.to_integral_value():
         raise _ItemError("amount", str(centavos), "expected a whole, unsigned number of centavos")
     details = _object(event.get("details"))
-    charges = _object(details.get("charges"))
-    total = _count("details.charges.count", charges.get("count"))
+    # A purchase event carries the whole amount and how many bills it is split over, not which
+    # instalment it is: it is not "n of m", so no instalment is stated (the domain needs both).
+    _count("details.charges.count", _object(details.get("charges")).get("count"))
     status = "pending" if details.get("status") == "unsettled" else "booked"
     title = event.get("title") if isinstance(event.get("title"), str) else None
     description = _optional_text(event, "description")
@@ -444,7 +445,6 @@ def _read_nubank_event(number: int, event: object) -> StatementLine | None:
         external_id=_optional_text(event, "id"),
         type="CARTAO" if category == "transaction" else "PAGAMENTO",
         status=status,
-        instalment_total=total if total and total > 1 else None,
         category_hint=title if category == "transaction" else None,
     )
 
