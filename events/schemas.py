@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from events.envelope import DomainEvent
-from events.transactions import PAYLOADS
+from events.imports import PAYLOADS as IMPORT_PAYLOADS
+from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -17,7 +18,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
     schemas = {"DomainEvent.json": _schema(_wire_schema(DomainEvent), "DomainEvent")}
-    for name, model in sorted(PAYLOADS.items()):
+    for name, model in sorted({**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS}.items()):
         schemas[f"{name}.json"] = _schema(_wire_schema(model), name)
     return schemas
 

@@ -24,6 +24,7 @@ from shared.outbox import OutboxRelay
 from shared.ports import Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
 from shared.services.accounts import AccountService
 from shared.services.categories import CategoryService
+from shared.services.imports import ImportService
 from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
 from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
@@ -78,6 +79,10 @@ class Container:
     @cached_property
     def transactions(self) -> TransactionService:
         return TransactionService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def imports(self) -> ImportService:
+        return ImportService(self.unit_of_work, self.clock, self.object_store)
 
     def close(self) -> None:
         self.db.dispose()

@@ -264,6 +264,43 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime]
 
 
+class ImportRecord(Base):
+    """One statement file brought into an account: where the original is, what became of it."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    account_id: Mapped[UUID]
+    user_id: Mapped[UUID | None]
+    filename: Mapped[str] = mapped_column(String(255))
+    lake_key: Mapped[str] = mapped_column(String(1024))
+    format: Mapped[str | None] = mapped_column(String(16))
+    profile: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """Rows that could not be read or stored: {line, column, raw, reason}."""
+    duplicate_decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """Why a line was not written as a new transaction: {line, reason, matched_transaction_id}."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why the file as a whole was rejected (status failed)."""
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "account_id"],
+            ["accounts.tenant_id", "accounts.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("tenant_id", "id"),
+        Index(None, "tenant_id", "account_id", "started_at"),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -271,5 +308,6 @@ TENANT_TABLES: tuple[str, ...] = (
     "transactions",
     "transaction_tags",
     "outbox",
+    "imports",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

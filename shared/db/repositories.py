@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from shared.db.models import (
     Account,
     Category,
     IdempotencyKey,
+    ImportRecord,
     Membership,
     Tag,
     Tenant,
@@ -26,7 +27,7 @@ from shared.domain.errors import NotFound
 from shared.domain.pagination import Cursor, Page, TransactionSort
 from shared.domain.transactions import TransactionFilter, TransactionQuery
 
-M = TypeVar("M", Account, Category, Tag, Transaction)
+M = TypeVar("M", Account, Category, Tag, Transaction, ImportRecord)
 
 
 class _TenantScoped:
@@ -176,6 +177,21 @@ class AccountRepository(_TenantScoped):
             statement = statement.where(Account.archived.is_(False))
         return list(self.session.scalars(statement.order_by(Account.name, Account.id)))
 
+    def lock(self, account_id: UUID) -> Account:
+        """Reads the account and, on PostgreSQL, locks its row until the end of the transaction:
+        two imports into one account run one after the other, so each sees what the other
+        wrote and a file imported twice at once is still imported once."""
+        statement = (
+            select(Account)
+            .where(Account.id == account_id, Account.tenant_id == self.tenant_id)
+            .with_for_update()
+        )
+        account = self.session.scalars(statement).first()
+        if account is None:
+            raise NotFound(f"account {account_id} not found", resource="account")
+        self._seen[account_id] = account
+        return account
+
     def has_transactions(self, account_id: UUID) -> bool:
         statement = select(
             exists().where(
@@ -278,6 +294,36 @@ class TransactionRepository(_TenantScoped):
                 )
         return found
 
+    def by_external_ids(
+        self, account_id: UUID, external_ids: Iterable[str]
+    ) -> dict[str, Transaction]:
+        """The account's transactions carrying these external ids, by external id."""
+        found: dict[str, Transaction] = {}
+        for chunk in _chunks(sorted(set(external_ids)), 500):
+            statement = select(Transaction).where(
+                self._owned(),
+                Transaction.account_id == account_id,
+                Transaction.external_id.in_(chunk),
+            )
+            for transaction in self.session.scalars(statement):
+                if transaction.external_id is not None:
+                    found[transaction.external_id] = transaction
+        return found
+
+    def in_account_between(self, account_id: UUID, first: date, last: date) -> list[Transaction]:
+        """The account's transactions booked in [first, last], oldest first (stable order)."""
+        statement = (
+            select(Transaction)
+            .where(
+                self._owned(),
+                Transaction.account_id == account_id,
+                Transaction.booked_on >= first,
+                Transaction.booked_on <= last,
+            )
+            .order_by(Transaction.booked_on, Transaction.created_at, Transaction.id)
+        )
+        return list(self.session.scalars(statement))
+
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
         """``category_ids`` is the filter's categories already expanded with their children."""
         conditions = self._conditions(query.filter)
@@ -366,6 +412,14 @@ def _text_matches(text: str) -> ColumnElement[bool]:
             for word in words
         ]
     )
+
+
+class ImportRepository(_TenantScoped):
+    model = ImportRecord
+    noun = "import"
+
+    def get(self, import_id: UUID) -> ImportRecord:
+        return self._get(ImportRecord, import_id)
 
 
 class IdempotencyRepository:

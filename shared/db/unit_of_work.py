@@ -21,6 +21,7 @@ from shared.db.repositories import (
     AccountRepository,
     CategoryRepository,
     IdempotencyRepository,
+    ImportRepository,
     MembershipRepository,
     TagRepository,
     TenantRepository,
@@ -105,6 +106,7 @@ class UnitOfWork:
         self.categories = CategoryRepository(self.session, tenant_id)
         self.tags = TagRepository(self.session, tenant_id)
         self.transactions = TransactionRepository(self.session, tenant_id)
+        self.imports = ImportRepository(self.session, tenant_id)
 
     @contextmanager
     def deferred_writes(self) -> Iterator[None]:

@@ -143,31 +143,7 @@ class TransactionService:
             uow.commit()
 
     def _add(self, uow: UnitOfWork, caller: Caller, spec: NewTransaction) -> Transaction:
-        account = _account(uow, spec.account_id)
-        if spec.currency is not None and spec.currency != account.currency:
-            raise _invalid("currency", f"the account is in {account.currency}, not {spec.currency}")
-        source = spec.category_source or (CategorySource.USER if spec.category_id else None)
-        confidence = spec.category_confidence
-        if source is CategorySource.USER and confidence is None:
-            confidence = Decimal(1)
-        transaction = Transaction(
-            id=uuid4(),
-            tenant_id=caller.tenant_id,
-            account_id=account.id,
-            currency=account.currency,
-            status=spec.status,
-            version=1,
-            created_by=caller.user_id,
-            category_source=source,
-            category_confidence=confidence,
-            **{name: getattr(spec, name) for name in _PLAIN_FIELDS},
-        )
-        _validate(uow, transaction)
-        uow.transactions.add(transaction)
-        _set_tags(uow, transaction, spec.tags)
-        data = TransactionCreated(transaction=snapshot(transaction))
-        uow.record(transaction_event(caller, transaction, data, self._clock))
-        return transaction
+        return add_transaction(uow, caller, spec, self._clock)
 
     def _apply(self, uow: UnitOfWork, transaction: Transaction, changes: dict[str, Any]) -> None:
         # No autoflush: the lookups below (tags, account, category) must not write the changes
@@ -188,6 +164,38 @@ class TransactionService:
                 transaction.category_source = None
                 transaction.category_confidence = None
             _validate(uow, transaction)
+
+
+def add_transaction(
+    uow: UnitOfWork, caller: Caller, spec: NewTransaction, clock: Clock
+) -> Transaction:
+    """Validates and adds one transaction with its TransactionCreated event, inside ``uow``;
+    raises ``InvalidInput`` (nothing added) when the transaction is not valid."""
+    account = _account(uow, spec.account_id)
+    if spec.currency is not None and spec.currency != account.currency:
+        raise _invalid("currency", f"the account is in {account.currency}, not {spec.currency}")
+    source = spec.category_source or (CategorySource.USER if spec.category_id else None)
+    confidence = spec.category_confidence
+    if source is CategorySource.USER and confidence is None:
+        confidence = Decimal(1)
+    transaction = Transaction(
+        id=uuid4(),
+        tenant_id=caller.tenant_id,
+        account_id=account.id,
+        currency=account.currency,
+        status=spec.status,
+        version=1,
+        created_by=caller.user_id,
+        category_source=source,
+        category_confidence=confidence,
+        **{name: getattr(spec, name) for name in _PLAIN_FIELDS},
+    )
+    _validate(uow, transaction)
+    uow.transactions.add(transaction)
+    _set_tags(uow, transaction, spec.tags)
+    data = TransactionCreated(transaction=snapshot(transaction))
+    uow.record(transaction_event(caller, transaction, data, clock))
+    return transaction
 
 
 _PLAIN_FIELDS = (

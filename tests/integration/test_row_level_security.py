@@ -83,6 +83,8 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         ),
     )
     container.members.invite(caller, f"convidado-{name}@example.com", Role.VIEWER)
+    statement = f"date,title,amount\n2026-10-02,Padaria {name},7.50\n".encode()
+    container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
     return Tenant(
         id=tenant_id,
         user_id=user_id,
@@ -228,6 +230,10 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "outbox": "INSERT INTO outbox (id, tenant_id, aggregate_type, aggregate_id, version, "
         "type, occurred_at, envelope) VALUES (:id, :tenant, 'Transaction', "
         ":transaction, 99, 'TransactionUpdated', :now, '{}')",
+        "imports": "INSERT INTO imports (id, tenant_id, account_id, filename, lake_key, status, "
+        "rows_read, imported, duplicates, rejected, duplicate_decisions, started_at) VALUES "
+        "(:id, :tenant, :account, 'intrusa.csv', 'raw/intrusa.csv', 'completed', 0, 0, 0, "
+        "'[]', '[]', :now)",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",
