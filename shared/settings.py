@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     )
 
     api_max_body_bytes: int = 1_048_576
+    import_max_bytes: int = Field(
+        default=20 * 1_048_576, description="Largest statement file an upload may carry."
+    )
     api_page_size_default: int = 50
     api_page_size_max: int = 500
     cors_origins: list[str] = Field(default_factory=list)

@@ -30,6 +30,7 @@ from stacks.constructs.search import Search
 API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "users": ("workspaces", "profile"),
     "transactions": ("accounts", "categories", "tags", "transactions"),
+    "imports": ("imports",),
 }
 
 

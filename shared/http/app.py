@@ -67,7 +67,11 @@ def create_app(
     # Outermost last: CORS wraps everything (so even a 413 or a 500 is readable by a browser),
     # then the correlation id, the body limit, and the catch-all for unexpected errors.
     app.add_middleware(problems.UnexpectedErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.api_max_body_bytes,
+        max_upload_bytes=settings.import_max_bytes,
+    )
     app.add_middleware(CorrelationMiddleware)
     if settings.cors_origins:
         app.add_middleware(

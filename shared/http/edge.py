@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import Depends, Header, HTTPException, Request, Response
+from fastapi import Depends, Header, HTTPException, Request, Response, params
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,15 +41,15 @@ class _DecimalJSONRequest(Request):
 class FluxoRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        # Form routes (file uploads) take multipart bodies; every other body is JSON.
+        expects_json = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
 
         async def decimal_json_handler(request: Request) -> Response:
             json_request = _DecimalJSONRequest(request.scope, request.receive)
             content_type = json_request.headers.get("content-type")
-            if (
-                self.body_field is not None
-                and not _is_json(content_type)
-                and await json_request.body()
-            ):
+            if expects_json and not _is_json(content_type) and await json_request.body():
                 raise HTTPException(
                     415, "send the body as JSON, with Content-Type: application/json"
                 )
@@ -66,18 +66,23 @@ def _is_json(content_type: str | None) -> bool:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 with problem+json before an oversized body is read into memory."""
+    """Answers 413 with problem+json before an oversized body is read into memory. File
+    uploads (multipart) have their own, larger limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope.get("headers", []))
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send)
             return
         received = 0
@@ -86,8 +91,8 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge(self.max_bytes)
+            if received > limit:
+                raise _TooLarge(limit)
             return message
 
         try:
@@ -99,7 +104,8 @@ class BodyLimitMiddleware:
         response = problem(
             413,
             "Request body too large",
-            f"the body must be at most {self.max_bytes} bytes",
+            f"the body must be at most {self.max_bytes} bytes "
+            f"({self.max_upload_bytes} for a file upload)",
             slug="body-too-large",
             instance=scope.get("path"),
         )

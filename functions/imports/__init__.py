@@ -1,0 +1,1 @@
+"""Imports: bank statement files uploaded into an account, and their reports."""

@@ -1,0 +1,98 @@
+"""POST /v1/imports and GET /v1/imports/{id}: a statement file in, an import report out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.domain.access import Role
+from tests.support.api import Actor, ok, problem, token_for
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "statements"
+
+
+def _account(actor: Actor, kind: str = "checking") -> str:
+    return ok(actor.post("/v1/accounts", {"name": "Conta", "kind": kind}), 201)["id"]
+
+
+def _upload(actor: Actor, account_id: str, path: Path, **form: str):
+    return actor.client.post(
+        "/v1/imports",
+        headers=actor.headers(),
+        data={"account_id": account_id, **form},
+        files={"file": (path.name, path.read_bytes(), "application/octet-stream")},
+    )
+
+
+def test_an_uploaded_statement_is_imported_and_its_report_can_be_read(owner):
+    account = _account(owner)
+    created = ok(_upload(owner, account, FIXTURES / "ofx" / "itau_est_padded.ofx"), 201)
+    assert (created["status"], created["format"], created["imported"]) == ("completed", "ofx", 3)
+    assert ok(owner.get(f"/v1/imports/{created['id']}")) == created
+    page = ok(owner.get("/v1/transactions", params={"account_id": account}))
+    assert len(page["items"]) == 3
+
+
+def test_the_same_file_twice_creates_nothing_the_second_time(owner):
+    account = _account(owner)
+    path = FIXTURES / "csv" / "nuconta.csv"
+    ok(_upload(owner, account, path), 201)
+    again = ok(_upload(owner, account, path), 201)
+    assert (again["imported"], again["duplicates"]) == (0, again["rows_read"])
+    assert all(decision["reason"] for decision in again["duplicate_decisions"])
+
+
+def test_rows_that_cannot_be_read_are_reported_with_their_line(owner):
+    report = ok(
+        _upload(owner, _account(owner, "credit_card"), FIXTURES / "csv" / "broken_rows.csv"), 201
+    )
+    assert report["status"] == "completed"
+    assert report["rejected"]
+    assert all(row["line"] > 1 and row["reason"] for row in report["rejected"])
+
+
+def test_a_file_no_reader_understands_fails_with_a_reason_and_imports_nothing(owner, tmp_path):
+    junk = tmp_path / "statement.csv"
+    junk.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    report = ok(_upload(owner, _account(owner), junk), 201)
+    assert (report["status"], report["imported"]) == ("failed", 0)
+    assert report["error"]
+
+
+def test_a_file_above_the_upload_limit_is_refused_before_it_is_read(owner, settings, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * (settings.import_max_bytes + 1))
+    problem(_upload(owner, _account(owner), big), 413)
+
+
+def test_a_viewer_cannot_import(owner, container, client):
+    account = _account(owner)
+    ok(
+        owner.post(
+            f"/v1/workspaces/{owner.tenant_id}/members",
+            {"email": "vera@example.com", "role": "viewer"},
+        ),
+        201,
+    )
+    members = ok(owner.get(f"/v1/workspaces/{owner.tenant_id}/members"))
+    vera_id = next(m["user_id"] for m in members if m["email"] == "vera@example.com")
+    vera = Actor(
+        client,
+        token_for(container, vera_id, owner.tenant_id, Role.VIEWER),
+        vera_id,
+        owner.tenant_id,
+    )
+    problem(_upload(vera, account, FIXTURES / "csv" / "itau.csv"), 403)
+
+
+def test_another_workspace_sees_neither_the_account_nor_the_report(owner, new_actor):
+    account = _account(owner)
+    report = ok(_upload(owner, account, FIXTURES / "csv" / "itau.csv"), 201)
+    stranger = new_actor("Zeca")
+    problem(stranger.get(f"/v1/imports/{report['id']}"), 404)
+    problem(_upload(stranger, account, FIXTURES / "csv" / "itau.csv"), 404)
+
+
+def test_the_account_and_the_file_are_required(owner):
+    response = owner.client.post("/v1/imports", headers=owner.headers(), data={})
+    body = problem(response, 422)
+    assert {error["pointer"] for error in body["errors"]} >= {"/account_id", "/file"}
