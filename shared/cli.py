@@ -134,6 +134,43 @@ def outbox_sweep(
     typer.echo(f"published {published} event(s)")
 
 
+@app.command("import")
+def import_statement(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The bank's file.")],
+    account: Annotated[UUID, typer.Option(help="The account it belongs to.")],
+    profile: Annotated[str | None, typer.Option(help="Force a CSV profile.")] = None,
+) -> None:
+    """Import a bank statement (CSV, OFX/QFX, Open Finance JSON) as the workspace's owner."""
+    from shared.domain.errors import DomainError
+    from shared.services.access import account_owner
+
+    container = _container()
+    try:
+        caller = account_owner(container.db, account)
+    except DomainError as error:
+        typer.echo(f"error: {error.detail}", err=True)
+        raise typer.Exit(code=2) from error
+    with typer.progressbar(length=2, label=f"importing {file.name}") as progress:
+        data = file.read_bytes()
+        progress.update(1)
+        record = container.imports.import_file(
+            caller, account, data, filename=file.name, profile=profile
+        )
+        progress.update(1)
+    typer.echo(
+        f"import {record.id}: {record.status} ({record.format or '?'}/{record.profile or '-'})"
+    )
+    typer.echo(
+        f"  rows read {record.rows_read}, imported {record.imported}, "
+        f"duplicates {record.duplicates}, rejected {len(record.rejected)}"
+    )
+    for row in record.rejected:
+        typer.echo(f"  line {row['line']}: {row.get('column') or ''} {row['reason']}".rstrip())
+    if record.error:
+        typer.echo(f"  file rejected: {record.error}")
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def schemas(
     out: Annotated[Path | None, typer.Option(help="Folder; events/schemas by default.")] = None,

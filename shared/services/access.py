@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from uuid import UUID, uuid4
 
+from sqlalchemy import select
+
+from shared.db.engine import Database
+from shared.db.models import Account, Membership
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound, PermissionDenied
@@ -55,3 +59,19 @@ def authorize(uow: UnitOfWork, caller: Caller, need: Need) -> Role:
     if not allowed:
         raise PermissionDenied(f"the {role.value} role cannot {need.value} in this workspace")
     return role
+
+
+def account_owner(db: Database, account_id: UUID) -> Caller:
+    """Who an operator's command acts as (``fluxo import``): the first owner of the account's
+    workspace. Read with the connecting user's rights, as migrations are."""
+    with db.admin_session() as session:
+        found = session.execute(
+            select(Membership.tenant_id, Membership.user_id)
+            .join(Account, Account.tenant_id == Membership.tenant_id)
+            .where(Account.id == account_id, Membership.role == Role.OWNER.value)
+            .order_by(Membership.created_at)
+        ).first()
+    if found is None:
+        raise NotFound(f"account {account_id} not found", resource="account")
+    tenant_id, user_id = found
+    return Caller(Principal(user_id, tenant_id), tenant_id)
