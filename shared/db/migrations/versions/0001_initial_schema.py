@@ -7,11 +7,17 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from shared.db.migrations.rls import (
+    CURRENT_TENANT,
+    CURRENT_USER,
+    configured_role,
+    policy,
+    tenant_isolation,
+)
 
 revision = "0001"
 down_revision = None
@@ -24,8 +30,6 @@ MONEY = sa.Numeric(16, 4).with_variant(sa.BigInteger(), "sqlite")
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 TENANT_TABLES = ("accounts", "categories", "tags", "transactions", "transaction_tags", "outbox")
-CURRENT_TENANT = "nullif(current_setting('app.tenant_id', true), '')::uuid"
-CURRENT_USER = "nullif(current_setting('app.user_id', true), '')::uuid"
 
 
 def upgrade() -> None:
@@ -302,10 +306,8 @@ def _enable_row_level_security() -> None:
     FORCE makes the policies bind the tables' owner too (Aurora's master user is no superuser).
     The migrating user is made a member of both roles so its sessions can switch to them.
     """
-    config = op.get_context().config
-    attributes = config.attributes if config else {}
-    app_role = _identifier(attributes.get("app_role", "fluxo_app"))
-    relay_role = _identifier(attributes.get("relay_role", "fluxo_relay"))
+    app_role = configured_role("app_role", "fluxo_app")
+    relay_role = configured_role("relay_role", "fluxo_relay")
     for role in (app_role, relay_role):
         op.execute(
             f"""DO $$ BEGIN
@@ -322,13 +324,13 @@ def _enable_row_level_security() -> None:
     op.execute(f'REVOKE ALL ON alembic_version FROM "{app_role}"')
     op.execute(f'GRANT SELECT, UPDATE ON outbox TO "{relay_role}"')
     for table in TENANT_TABLES:
-        _policy(table, f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
+        tenant_isolation(table)
     # The relay publishes every tenant's events: it reads and marks the outbox, nothing else.
-    _policy("outbox", "true", "true", name="relay", to=relay_role)
+    policy("outbox", "true", "true", name="relay", to=relay_role)
     # Writes stay inside the session's workspace; reads also reach the workspaces a person belongs
     # to (to list and pick one). Permissive policies add up per command.
-    _policy("tenants", f"id = {CURRENT_TENANT}", f"id = {CURRENT_TENANT}")
-    _policy(
+    policy("tenants", f"id = {CURRENT_TENANT}", f"id = {CURRENT_TENANT}")
+    policy(
         "tenants",
         "EXISTS (SELECT 1 FROM memberships m "
         f"WHERE m.tenant_id = tenants.id AND m.user_id = {CURRENT_USER})",
@@ -337,12 +339,12 @@ def _enable_row_level_security() -> None:
         command="SELECT",
     )
     # Anyone may create a workspace; the session then moves into it before writing anything else.
-    _policy("tenants", None, "true", name="create", command="INSERT")
-    _policy("memberships", f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
-    _policy("memberships", f"user_id = {CURRENT_USER}", None, name="own_read", command="SELECT")
+    policy("tenants", None, "true", name="create", command="INSERT")
+    policy("memberships", f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
+    policy("memberships", f"user_id = {CURRENT_USER}", None, name="own_read", command="SELECT")
     # People: you see yourself and the members of the workspace you act in; you change only
     # yourself; anyone may add a person (a sign-up, an invitation); nobody deletes one.
-    _policy(
+    policy(
         "users",
         f"id = {CURRENT_USER} OR EXISTS (SELECT 1 FROM memberships m "
         f"WHERE m.user_id = users.id AND m.tenant_id = {CURRENT_TENANT})",
@@ -350,32 +352,9 @@ def _enable_row_level_security() -> None:
         name="visible",
         command="SELECT",
     )
-    _policy("users", f"id = {CURRENT_USER}", f"id = {CURRENT_USER}", name="self", command="UPDATE")
-    _policy("users", None, "true", name="register", command="INSERT")
-    _policy("idempotency_keys", f"user_id = {CURRENT_USER}", f"user_id = {CURRENT_USER}")
-
-
-def _identifier(name: str) -> str:
-    """Role names go into DDL, which takes no parameters: only plain identifiers pass."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise ValueError(f"not a plain PostgreSQL identifier: {name!r}")
-    return name
-
-
-def _policy(
-    table: str,
-    using: str | None,
-    check: str | None,
-    *,
-    name: str = "isolation",
-    command: str = "ALL",
-    to: str | None = None,
-) -> None:
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    clauses = (f" USING ({using})" if using else "") + (f" WITH CHECK ({check})" if check else "")
-    grantee = f' TO "{to}"' if to else ""
-    op.execute(f"CREATE POLICY {table}_{name} ON {table} FOR {command}{grantee}{clauses}")
+    policy("users", f"id = {CURRENT_USER}", f"id = {CURRENT_USER}", name="self", command="UPDATE")
+    policy("users", None, "true", name="register", command="INSERT")
+    policy("idempotency_keys", f"user_id = {CURRENT_USER}", f"user_id = {CURRENT_USER}")
 
 
 def downgrade() -> None:

@@ -7,11 +7,14 @@ Create Date: 2026-12-01
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from shared.db.migrations.rls import (
+    configured_role,
+    tenant_isolation,
+)
 
 revision = "0002"
 down_revision = "0001"
@@ -19,7 +22,6 @@ branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-CURRENT_TENANT = "nullif(current_setting('app.tenant_id', true), '')::uuid"
 
 
 def upgrade() -> None:
@@ -71,34 +73,9 @@ def upgrade() -> None:
 def _enable_row_level_security() -> None:
     """As 0001 does for the other tenant tables: the app role reads and writes only the rows of
     the session's tenant (FORCE binds the table's owner too); the relay role gets nothing."""
-    config = op.get_context().config
-    attributes = config.attributes if config else {}
-    app_role = _identifier(attributes.get("app_role", "fluxo_app"))
+    app_role = configured_role("app_role", "fluxo_app")
     op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON imports TO "{app_role}"')
-    _policy("imports", f"tenant_id = {CURRENT_TENANT}", f"tenant_id = {CURRENT_TENANT}")
-
-
-def _identifier(name: str) -> str:
-    """Role names go into DDL, which takes no parameters: only plain identifiers pass."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise ValueError(f"not a plain PostgreSQL identifier: {name!r}")
-    return name
-
-
-def _policy(
-    table: str,
-    using: str | None,
-    check: str | None,
-    *,
-    name: str = "isolation",
-    command: str = "ALL",
-    to: str | None = None,
-) -> None:
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    clauses = (f" USING ({using})" if using else "") + (f" WITH CHECK ({check})" if check else "")
-    grantee = f' TO "{to}"' if to else ""
-    op.execute(f"CREATE POLICY {table}_{name} ON {table} FOR {command}{grantee}{clauses}")
+    tenant_isolation("imports")
 
 
 def downgrade() -> None:
