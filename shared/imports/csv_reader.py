@@ -13,16 +13,20 @@ Outcomes: a ``ParsedStatement`` whose ``errors`` locate every row that could not
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from typing import BinaryIO
 
 from shared.domain.errors import InvalidInput
 from shared.domain.money import parse_amount
-from shared.imports.encoding import decode
+from shared.imports.encoding import detect_encoding
 from shared.imports.model import (
     AccountHint,
     FileRejected,
@@ -30,6 +34,7 @@ from shared.imports.model import (
     RowError,
     StatementFormat,
     StatementLine,
+    StatementStream,
 )
 from shared.imports.profiles import (
     Column,
@@ -42,7 +47,7 @@ from shared.imports.profiles import (
     normalise_name,
 )
 
-__all__ = ["ColumnMapping", "DateOrder", "SignConvention", "read_csv"]
+__all__ = ["ColumnMapping", "DateOrder", "SignConvention", "open_csv", "read_csv"]
 
 _DELIMITERS = (",", ";", "\t")
 _MAX_PREAMBLE = 40
@@ -61,6 +66,7 @@ _BALANCE_CELL = re.compile(
     r"|summe|kontostand|neuer saldo|alter saldo)\s*:?"
 )
 _BALANCE_WORD = re.compile(r"(saldo|total|subtotal|balance|summe|kontostand)\b")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _NOT_BOOKED = frozenset({"declined", "reverted", "failed", "cancelled", "canceled"})
 
 
@@ -88,6 +94,12 @@ class _Layout:
     account_hint: AccountHint = AccountHint.UNKNOWN
     currency: str | None = None
 
+    @cached_property
+    def last_required(self) -> int:
+        """The rightmost column a row must have."""
+        required = (self.date, self.amount, self.debit, self.credit, *self.description)
+        return max(i for i in required if i is not None)
+
     def column_name(self, index: int) -> str:
         if index < len(self.names) and self.names[index]:
             return self.names[index]
@@ -97,18 +109,73 @@ class _Layout:
 def read_csv(
     data: bytes, *, profile: str | None = None, mapping: ColumnMapping | None = None
 ) -> ParsedStatement:
-    """Read a CSV bank export. ``profile`` forces a bank profile, ``mapping`` a user's layout."""
+    """Read a whole CSV bank export held in memory (see ``open_csv``)."""
+    return open_csv(io.BytesIO(data), profile=profile, mapping=mapping).collect()
+
+
+def open_csv(
+    source: BinaryIO, *, profile: str | None = None, mapping: ColumnMapping | None = None
+) -> StatementStream:
+    """Read a CSV bank export from a seekable binary file, one row at a time: ``profile``
+    forces a bank profile, ``mapping`` a user's layout, else the layout is detected.
+
+    The file is read twice and never held whole: once to settle what must be decided from the
+    whole file (dd/mm or mm/dd, the decimal separator, whether it has data at all; the first
+    pass stops as soon as the rest cannot change that), then row by row as the caller consumes
+    ``rows``. A quoted cell may span lines."""
     if profile is not None and mapping is not None:
         raise ValueError("pass a profile or a mapping, not both")
-    text, _encoding = decode(data)
-    lines = text.split("\n")
+    encoding = detect_encoding(source)
+    lines = _head(source, encoding, mapping.skip_rows if mapping else 0)
     if mapping is not None:
         layout, start = _layout_from_mapping(lines, mapping)
     elif profile is not None:
         layout, start = _layout_from_profile(lines, get_profile(profile))
     else:
         layout, start = _detect(lines)
-    return _read_rows(lines, start, layout)
+    evidence = _Evidence(layout)
+    for row in _records(source, encoding, start, layout):
+        if isinstance(row, _Row):
+            evidence.add(row)
+            if evidence.settled:
+                break
+    if not evidence.rows:
+        raise FileRejected("the file has no data rows (empty, or a header alone)")
+    order = layout.date_order or evidence.date_order()
+    separator = layout.decimal_separator or evidence.decimal_separator()
+    return StatementStream(
+        format=StatementFormat.CSV,
+        profile=layout.name,
+        rows=_read_rows(source, encoding, start, layout, order, separator),
+        account_hint=layout.account_hint,
+        currency=layout.currency,
+    )
+
+
+_HEAD_LINES = 100
+"""Physical lines read for detection: the preamble, the header and a sample of rows."""
+
+
+def _head(source: BinaryIO, encoding: str, skip: int) -> list[str]:
+    """The first lines of the file, without their line endings (any of CRLF, LF, CR)."""
+    lines: list[str] = []
+    with _text(source, encoding) as text:
+        while len(lines) < skip + _HEAD_LINES and (line := text.readline()):
+            lines.append(line.rstrip("\r\n"))
+    return lines
+
+
+@contextmanager
+def _text(source: BinaryIO, encoding: str) -> Iterator[io.TextIOWrapper]:
+    """``source`` as text from its start; the binary file stays open for the next pass."""
+    source.seek(0)
+    # newline="" keeps line endings for the csv module, which reads quoted line breaks itself.
+    text = io.TextIOWrapper(source, encoding=encoding, newline="")
+    try:
+        yield text
+    finally:
+        if not source.closed:  # a stream abandoned after its file was closed has nothing to do
+            text.detach()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -326,9 +393,25 @@ def _sniff(sample: Sequence[str]) -> str:
 class _Row:
     line: int
     cells: list[str]
+    last: int = 0
+    """The physical line the row ends on, when a quoted cell carries it past ``line``."""
+
+    def where(self) -> str:
+        if self.last <= self.line:
+            return ""
+        return (
+            f" (the row runs from line {self.line} to {self.last}: a quoted cell with line "
+            "breaks, or a stray quote)"
+        )
+
+
+_BALANCE_HINT = re.compile(r"saldo|s a l d o|total|balance|summe|kontostand", re.IGNORECASE)
+"""Every balance or total line holds one of these: rows without them skip the slower test."""
 
 
 def _is_balance_line(cells: list[str], layout: _Layout) -> bool:
+    if not _BALANCE_HINT.search("\x1f".join(cells)):
+        return False
     keys = [normalise_name(c) for c in cells if c]
     if any(_BALANCE_CELL.fullmatch(k) for k in keys):
         return True
@@ -338,57 +421,74 @@ def _is_balance_line(cells: list[str], layout: _Layout) -> bool:
     return any(_BALANCE_WORD.match(k) for k in keys)
 
 
-def _read_rows(lines: list[str], start: int, layout: _Layout) -> ParsedStatement:
-    rows: list[_Row] = []
-    for index in range(start, len(lines)):
-        cells = _cells(lines[index], layout.delimiter)
-        if not any(cells) or _is_balance_line(cells, layout):
-            continue
-        rows.append(_Row(index + 1, cells))
-    if not rows:
-        raise FileRejected("the file has no data rows (empty, or a header alone)")
-    order = layout.date_order or _resolve_date_order(rows, layout)
-    separator = layout.decimal_separator or _resolve_decimal(rows, layout)
-    statement = ParsedStatement(
-        format=StatementFormat.CSV,
-        profile=layout.name,
-        account_hint=layout.account_hint,
-        currency=layout.currency,
-        rows_read=len(rows),
-    )
-    for row in rows:
-        result = _read_row(row, layout, order, separator)
-        if isinstance(result, RowError):
-            statement.errors.append(result)
-        else:
-            statement.lines.append(result)
-    currencies = {line.currency for line in statement.lines}
-    if len(currencies) == 1:
-        statement.currency = currencies.pop()
-    return statement
+_RAW_LENGTH = 500
+"""Enough of a bad row to recognise it in the report."""
+_MAX_FIELD = 64 * 1024
+"""A longer cell is a stray quote swallowing the lines after it, not a description."""
 
 
-def _required_columns(layout: _Layout) -> list[int]:
-    return [
-        i
-        for i in (layout.date, layout.amount, layout.debit, layout.credit, *layout.description)
-        if i is not None
-    ]
+def _records(
+    source: BinaryIO, encoding: str, start: int, layout: _Layout
+) -> Iterator[_Row | RowError]:
+    """The data rows from physical line ``start`` (0-based) on, each with the line it starts
+    on; blank, balance and total lines are left out, unreadable records reported."""
+    with _text(source, encoding) as text:
+        for _ in range(start):
+            text.readline()
+        reader = csv.reader(text, delimiter=layout.delimiter, strict=False)
+        consumed = 0
+        while True:
+            first = start + consumed + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                consumed = reader.line_num
+                yield RowError(first, f"the line cannot be read as CSV: {exc}")
+                continue
+            consumed = reader.line_num
+            if any(len(cell) > _MAX_FIELD for cell in cells):
+                last = start + consumed
+                yield RowError(
+                    first,
+                    f"a quoted cell opened here runs on to line {last}: a stray quote?",
+                    raw=layout.delimiter.join(cells)[:200],
+                )
+                continue
+            cells = [cell.strip() for cell in cells]
+            if any(cells) and not _is_balance_line(cells, layout):
+                last = start + consumed
+                yield _Row(first, cells, last if last > first else 0)
+
+
+def _read_rows(
+    source: BinaryIO, encoding: str, start: int, layout: _Layout, order: DateOrder, separator: str
+) -> Iterator[StatementLine | RowError]:
+    for row in _records(source, encoding, start, layout):
+        yield row if isinstance(row, RowError) else _read_row(row, layout, order, separator)
 
 
 def _read_row(
     row: _Row, layout: _Layout, order: DateOrder, separator: str
 ) -> StatementLine | RowError:
     cells, line = row.cells, row.line
-    raw = layout.delimiter.join(cells)
-    used = len(_trimmed(cells))
-    if layout.columns is not None and used > layout.columns:
+    if layout.columns is not None and len(cells) > layout.columns:
+        used = len(_trimmed(cells))
+        if used > layout.columns:
+            return RowError(
+                line,
+                f"the row has {used} columns where {layout.columns} are expected{row.where()}",
+                raw=layout.delimiter.join(cells)[:_RAW_LENGTH],
+            )
+    if layout.last_required >= len(cells):
         return RowError(
-            line, f"the row has {used} columns where {layout.columns} are expected", raw=raw
+            line,
+            f"the row has only {len(cells)} column(s){row.where()}",
+            raw=layout.delimiter.join(cells)[:_RAW_LENGTH],
         )
-    if max(_required_columns(layout)) >= len(cells):
-        return RowError(line, f"the row has only {len(cells)} column(s)", raw=raw)
-    cells = cells + [""] * ((layout.columns or len(cells)) - len(cells))
+    if layout.columns is not None and len(cells) < layout.columns:
+        cells = cells + [""] * (layout.columns - len(cells))
 
     booked_on = _read_date(cells[layout.date], layout, order)
     if booked_on is None:
@@ -401,7 +501,7 @@ def _read_row(
 
     optional = {role: cells[i] for role, i in layout.optional.items() if i < len(cells)}
     status = "booked"
-    state = normalise_name(optional.get("status", ""))
+    state = normalise_name(optional["status"]) if optional.get("status") else ""
     if state in _NOT_BOOKED:
         return RowError(
             line,
@@ -414,9 +514,10 @@ def _read_row(
     value_on = None
     if optional.get("value_date"):
         value_on = _read_date(optional["value_date"], layout, order)
-    currency = optional.get("currency_column", "").upper() or layout.currency
-    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
-        currency = layout.currency
+    currency = layout.currency
+    if optional.get("currency_column"):
+        given = optional["currency_column"].upper()
+        currency = given if _CURRENCY.fullmatch(given) else layout.currency
     description = " - ".join(cells[i] for i in layout.description if cells[i])
     category = cells[layout.category] if layout.category is not None else None
     return StatementLine(
@@ -433,7 +534,20 @@ def _read_row(
     )
 
 
+_PLAIN_AMOUNT = {
+    ",": re.compile(r"-?\d{1,3}(?:\.?\d{3})*(?:,\d{1,4})?"),
+    ".": re.compile(r"-?\d{1,3}(?:,?\d{3})*(?:\.\d{1,4})?"),
+}
+"""What nearly every amount cell looks like (``-1.234,56``): read without the general parser."""
+_TO_POINT: dict[str, dict[int, str | None]] = {
+    ",": {ord(","): ".", ord("."): None},
+    ".": {ord(","): None},
+}
+
+
 def _parse(cell: str, separator: str) -> Decimal:
+    if _PLAIN_AMOUNT[separator].fullmatch(cell):
+        return Decimal(cell.translate(_TO_POINT[separator]))
     return parse_amount(cell, decimal_separator=separator)
 
 
@@ -490,6 +604,15 @@ def _year(text: str) -> int:
 
 
 def _parse_date(text: str, order: DateOrder) -> date | None:
+    if len(text) == 10 and text[2] == text[5] and text[2] in "/.-" and order is not DateOrder.YMD:
+        # dd/mm/yyyy or mm/dd/yyyy, what nearly every row holds: without the general pattern.
+        first, second, year = text[:2], text[3:5], text[6:]
+        if first.isdigit() and second.isdigit() and year.isdigit():
+            day, month = (second, first) if order is DateOrder.MDY else (first, second)
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError:
+                return None
     match = _DATE.fullmatch(text.strip())
     if match is None:
         return None
@@ -517,41 +640,80 @@ def _read_date(text: str, layout: _Layout, order: DateOrder) -> date | None:
     return _parse_date(text, order)
 
 
-def _resolve_date_order(rows: list[_Row], layout: _Layout) -> DateOrder:
-    day_first = month_first = False
-    for row in rows:
-        if layout.date >= len(row.cells):
-            continue
-        match = _DATE.fullmatch(row.cells[layout.date])
+_SETTLING_VOTES = 1_000
+
+
+class _Evidence:
+    """What the whole file says about its dates and numbers, gathered row by row."""
+
+    def __init__(self, layout: _Layout) -> None:
+        self.layout = layout
+        self.rows = 0
+        self.day_first = self.month_first = False
+        self.votes: Counter[str] = Counter()
+        self.amount_columns = [
+            i
+            for i in (layout.amount, layout.debit, layout.credit, layout.optional.get("fee"))
+            if i is not None
+        ]
+
+    def add(self, row: _Row) -> None:
+        self.rows += 1
+        layout, cells = self.layout, row.cells
+        if layout.date_order is None and layout.date < len(cells):
+            self._date(cells[layout.date])
+        if layout.decimal_separator is None:
+            for index in self.amount_columns:
+                if index < len(cells) and (vote := _decimal_vote(cells[index])):
+                    self.votes[vote] += 1
+
+    def _date(self, cell: str) -> None:
+        if self.day_first and self.month_first:
+            return
+        match = _DATE.fullmatch(cell)
         if match is None or len(match.group(1)) > 2:
-            continue
+            return
         first, second = int(match.group(1)), int(match.group(3))
-        day_first = day_first or (first > 12 and second <= 12)
-        month_first = month_first or (second > 12 and first <= 12)
-    if day_first and not month_first:
-        return DateOrder.DMY
-    if month_first and not day_first:
-        return DateOrder.MDY
-    return DateOrder.DMY if layout.default_order is DateOrder.YMD else layout.default_order
+        self.day_first = self.day_first or (first > 12 and second <= 12)
+        self.month_first = self.month_first or (second > 12 and first <= 12)
 
+    @property
+    def settled(self) -> bool:
+        """True once the rest of the file cannot change the verdicts, so reading can stop: the
+        dates already prove the order the layout defaults to (a contrary row later would only
+        make the file ambiguous, which falls back to that same default), and a thousand cells
+        prove one decimal separator and none the other."""
+        return self._dates_settled() and self._decimals_settled()
 
-def _resolve_decimal(rows: list[_Row], layout: _Layout) -> str:
-    """The decimal separator most cells prove ("1.234,56", "12,5"), else the layout's default."""
-    columns = [
-        i
-        for i in (layout.amount, layout.debit, layout.credit, layout.optional.get("fee"))
-        if i is not None
-    ]
-    votes: Counter[str] = Counter()
-    for row in rows:
-        for index in columns:
-            if index < len(row.cells):
-                vote = _decimal_vote(row.cells[index])
-                if vote:
-                    votes[vote] += 1
-    if votes:
-        return votes.most_common(1)[0][0]
-    return layout.default_decimal
+    def _dates_settled(self) -> bool:
+        if self.layout.date_order is not None or (self.day_first and self.month_first):
+            return True
+        default = self.date_order_default()
+        return (default is DateOrder.DMY and self.day_first) or (
+            default is DateOrder.MDY and self.month_first
+        )
+
+    def _decimals_settled(self) -> bool:
+        if self.layout.decimal_separator is not None:
+            return True
+        return len(self.votes) == 1 and next(iter(self.votes.values())) >= _SETTLING_VOTES
+
+    def date_order_default(self) -> DateOrder:
+        default = self.layout.default_order
+        return DateOrder.DMY if default is DateOrder.YMD else default
+
+    def date_order(self) -> DateOrder:
+        if self.day_first and not self.month_first:
+            return DateOrder.DMY
+        if self.month_first and not self.day_first:
+            return DateOrder.MDY
+        return self.date_order_default()
+
+    def decimal_separator(self) -> str:
+        """The separator most cells prove ("1.234,56", "12,5"), else the layout's default."""
+        if self.votes:
+            return self.votes.most_common(1)[0][0]
+        return self.layout.default_decimal
 
 
 def _decimal_vote(cell: str) -> str | None:

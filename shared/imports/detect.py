@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from shared.imports.model import FileRejected, ParsedStatement, StatementFormat
+import io
+from typing import BinaryIO
+
+from shared.imports.model import FileRejected, ParsedStatement, StatementFormat, StatementStream
 
 _SNIFF_BYTES = 4096
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""OFX and JSON statements are documents, read whole; no bank sends one this large. CSV files,
+read as a stream, have no limit of their own."""
 
 
 def detect_format(data: bytes, filename: str | None = None) -> StatementFormat:
@@ -20,19 +26,34 @@ def detect_format(data: bytes, filename: str | None = None) -> StatementFormat:
     return StatementFormat.CSV
 
 
-def read_statement(
-    data: bytes, *, filename: str | None = None, profile: str | None = None
-) -> ParsedStatement:
-    """Reads any supported statement; a file no reader understands raises ``FileRejected``."""
-    kind = detect_format(data, filename)
+def open_statement(
+    source: BinaryIO, *, filename: str | None = None, profile: str | None = None
+) -> StatementStream:
+    """Opens any supported statement from a seekable binary file; a file no reader understands
+    raises ``FileRejected``. CSV streams; OFX and JSON documents are read whole."""
+    source.seek(0)
+    kind = detect_format(source.read(_SNIFF_BYTES), filename)
+    source.seek(0)
+    if kind is StatementFormat.CSV:
+        from shared.imports.csv_reader import open_csv
+
+        return open_csv(source, profile=profile)
+    data = source.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise FileRejected(
+            f"the {kind.value} document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB"
+        )
     if kind is StatementFormat.OFX:
         from shared.imports.ofx_reader import read_ofx
 
-        return read_ofx(data)
-    if kind is StatementFormat.OPEN_FINANCE:
-        from shared.imports.openfinance_reader import read_open_finance
+        return read_ofx(data).stream()
+    from shared.imports.openfinance_reader import read_open_finance
 
-        return read_open_finance(data)
-    from shared.imports.csv_reader import read_csv
+    return read_open_finance(data).stream()
 
-    return read_csv(data, profile=profile)
+
+def read_statement(
+    data: bytes, *, filename: str | None = None, profile: str | None = None
+) -> ParsedStatement:
+    """Reads a whole statement held in memory (see ``open_statement``)."""
+    return open_statement(io.BytesIO(data), filename=filename, profile=profile).collect()

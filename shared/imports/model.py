@@ -6,6 +6,7 @@ de-duplicates, categorises and writes) consumes what they yield.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -83,3 +84,50 @@ class ParsedStatement:
     account_id: str | None = None
     """The account number the file names, if any (OFX ACCTID, Open Finance accountId)."""
     rows_read: int = 0
+
+    def stream(self) -> StatementStream:
+        """The same statement as a stream: lines and errors in the order of the file."""
+        rows: list[StatementLine | RowError] = [*self.lines, *self.errors]
+        rows.sort(key=lambda row: row.line)
+        return StatementStream(
+            format=self.format,
+            profile=self.profile,
+            rows=iter(rows),
+            account_hint=self.account_hint,
+            currency=self.currency,
+            account_id=self.account_id,
+        )
+
+
+@dataclass
+class StatementStream:
+    """A statement read one row at a time, so that a file of any size is imported in constant
+    memory: what the file says about itself first, then its rows in file order. Each row is a
+    line or the located error of a line that could not be read; ``rows_read`` counts both."""
+
+    format: StatementFormat
+    profile: str | None
+    rows: Iterator[StatementLine | RowError]
+    account_hint: AccountHint = AccountHint.UNKNOWN
+    currency: str | None = None
+    """The statement's currency when the file states one for every line."""
+    account_id: str | None = None
+
+    def collect(self) -> ParsedStatement:
+        statement = ParsedStatement(
+            format=self.format,
+            profile=self.profile,
+            account_hint=self.account_hint,
+            currency=self.currency,
+            account_id=self.account_id,
+        )
+        for row in self.rows:
+            statement.rows_read += 1
+            if isinstance(row, RowError):
+                statement.errors.append(row)
+            else:
+                statement.lines.append(row)
+        currencies = {line.currency for line in statement.lines}
+        if statement.currency is None and len(currencies) == 1:
+            statement.currency = currencies.pop()
+        return statement

@@ -17,8 +17,19 @@ the official OpenAPI documents (accounts 2.4.2 for ``AccountTransactionsData``):
   ``brazilianAmount``…): instalment n of m from ``chargeIdentificator`` / ``chargeNumber``,
   ``payeeMCC`` as the MCC.
 
-Also reads the card-events feed of Nubank's private API (``{"events": [...]}``, centavos, with
-Nubank's own category label), which people export with tools such as pynubank.
+Also reads what people export from Nubank's private API with tools such as pynubank:
+
+* the card-events feed (``{"events": [...]}``, centavos, with Nubank's own category label);
+* one card transaction's detail (``{"transaction": {...}}``, centavos);
+* the NuConta (checking account) feed: the GraphQL answer
+  ``{"data": {"viewer": {"savingsAccount": {"feed": [...]}}}}``, its paginated form (``feedItems``
+  with ``edges[].node``, or one saved page ``{"pageInfo", "edges"}``), or the bare list of items.
+  Items carry no sign: the direction comes from ``__typename`` (TransferOutEvent,
+  BillPaymentEvent…), else the ``money-in``/``money-out`` tag, else the title ("Transferência
+  enviada"…); the amount from ``amount`` (reais), else the "R$ 1.234,56" in ``detail`` or
+  ``footer``. Failed and scheduled transfers moved no money and notices (welcome…) state none:
+  they are not lines, and count only in ``rows_read``. An item with money but no known direction
+  is a ``RowError``.
 
 JSON numbers are parsed as ``Decimal``, never ``float``. An item that cannot be read becomes a
 ``RowError`` located by its 1-based item number and field; a payload that is not JSON or carries
@@ -44,6 +55,7 @@ from .model import (
     StatementFormat,
     StatementLine,
 )
+from .profiles import normalise_name
 
 __all__ = ["read_open_finance"]
 
@@ -54,6 +66,8 @@ PROFILE_ACCOUNTS_V1 = "open_finance_accounts_v1"
 PROFILE_ACCOUNTS_V2 = "open_finance_accounts_v2"
 PROFILE_CREDIT_CARD = "open_finance_credit_card"
 PROFILE_NUBANK_CARD_EVENTS = "nubank_card_events"
+PROFILE_NUBANK_CARD_TRANSACTION = "nubank_card_transaction"
+PROFILE_NUBANK_ACCOUNT_FEED = "nubank_account_feed"
 
 _STATUS = {
     "TRANSACAO_EFETIVADA": "booked",
@@ -98,10 +112,17 @@ class _ItemError(Exception):
 
 
 def read_open_finance(data: bytes) -> ParsedStatement:
-    """Read an Open Finance Brasil transactions payload (or a Nubank card-events feed)."""
+    """Read an Open Finance Brasil transactions payload or a Nubank export (see above)."""
     payload = _load(data)
     if isinstance(payload, dict) and isinstance(payload.get("events"), list):
         return _read_nubank_events(payload["events"])
+    feed = _nubank_feed(payload)
+    if feed is not None:
+        return _read_nubank_feed(*feed)
+    if isinstance(payload, dict) and "data" not in payload:
+        transaction = payload.get("transaction")
+        if isinstance(transaction, dict):
+            return _read_nubank_card_transaction(transaction)
     items = _transactions(payload)
     statement = ParsedStatement(format=StatementFormat.OPEN_FINANCE, profile=None)
     statement.rows_read = len(items)
@@ -377,13 +398,13 @@ def _instalments(item: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return number, total
 
 
-def _mcc(item: Mapping[str, Any]) -> str | None:
-    value = item.get("payeeMCC")
+def _mcc(item: Mapping[str, Any], column: str = "payeeMCC") -> str | None:
+    value = item.get(column)
     if value is None:
         return None
     text = str(value).strip() if isinstance(value, int | str) else ""
     if isinstance(value, bool) or not text.isdigit() or len(text) > 4:
-        raise _ItemError("payeeMCC", value, "expected a merchant category code of up to 4 digits")
+        raise _ItemError(column, value, "expected a merchant category code of up to 4 digits")
     return text.zfill(4)
 
 
@@ -425,9 +446,7 @@ def _read_nubank_event(number: int, event: object) -> StatementLine | None:
             return None  # a notice about the bill or the card, not a money movement
         raise _ItemError("category", category, "unknown Nubank event category")
     booked_on, booked_at = _parse_when("time", event.get("time"))
-    centavos = _decimal("amount", event.get("amount"))
-    if centavos < 0 or centavos != centavos.to_integral_value():
-        raise _ItemError("amount", str(centavos), "expected a whole, unsigned number of centavos")
+    reais = _centavos("amount", event.get("amount"))
     details = _object(event.get("details"))
     # A purchase event carries the whole amount and how many bills it is split over, not which
     # instalment it is: it is not "n of m", so no instalment is stated (the domain needs both).
@@ -439,7 +458,7 @@ def _read_nubank_event(number: int, event: object) -> StatementLine | None:
         line=number,
         booked_on=booked_on,
         booked_at=booked_at,
-        amount=sign * centavos.scaleb(-2),
+        amount=sign * reais,
         currency="BRL",
         description=description or title or "",
         external_id=_optional_text(event, "id"),
@@ -449,5 +468,262 @@ def _read_nubank_event(number: int, event: object) -> StatementLine | None:
     )
 
 
+def _centavos(column: str, value: object) -> Decimal:
+    """Nubank's card API counts whole centavos; the amount in reais."""
+    centavos = _decimal(column, value)
+    if centavos < 0 or centavos != centavos.to_integral_value():
+        raise _ItemError(column, str(centavos), "expected a whole, unsigned number of centavos")
+    return centavos.scaleb(-2)
+
+
 def _object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+# -- Nubank private API: one card transaction's detail --------------------------------------------
+
+
+def _read_nubank_card_transaction(transaction: dict[str, Any]) -> ParsedStatement:
+    statement = ParsedStatement(
+        format=StatementFormat.OPEN_FINANCE,
+        profile=PROFILE_NUBANK_CARD_TRANSACTION,
+        account_hint=AccountHint.CREDIT_CARD,
+        currency="BRL",
+        rows_read=1,
+    )
+    try:
+        statement.lines.append(_read_card_transaction(transaction))
+    except _ItemError as exc:
+        statement.errors.append(_row_error(1, exc))
+    return statement
+
+
+def _read_card_transaction(transaction: Mapping[str, Any]) -> StatementLine:
+    booked_on, booked_at = _parse_when("time", transaction.get("time"))
+    reais = _centavos("amount", transaction.get("amount"))
+    # As in the events feed, the purchase is one line with its whole amount: the id is the same
+    # as the purchase event's, so importing both files does not count the purchase twice.
+    _count("charges", transaction.get("charges"))
+    description = next(
+        (
+            text
+            for column in ("merchant_name", "original_merchant_name", "description")
+            if (text := _optional_text(transaction, column))
+        ),
+        "",
+    )
+    return StatementLine(
+        line=1,
+        booked_on=booked_on,
+        booked_at=booked_at,
+        amount=-reais,
+        currency="BRL",
+        description=description,
+        external_id=_optional_text(transaction, "id"),
+        type="CARTAO",
+        status="pending" if transaction.get("status") == "unsettled" else "booked",
+        mcc=_mcc(transaction, "mcc"),
+        category_hint=_optional_text(transaction, "category"),
+    )
+
+
+# -- Nubank private API: NuConta (checking account) feed ------------------------------------------
+
+# Directions by GraphQL type, from the types pynubank queries and the importers built on it. A
+# reversal gives back money that had gone out.
+_FEED_SIGN = {
+    "TransferInEvent": 1,
+    "PixTransferInEvent": 1,
+    "TransferOutReversalEvent": 1,
+    "DebitPurchaseReversalEvent": 1,
+    "RemoveFromReserveEvent": 1,
+    "TransferOutEvent": -1,
+    "PixTransferOutEvent": -1,
+    "BarcodePaymentEvent": -1,
+    "BillPaymentEvent": -1,
+    "DebitPurchaseEvent": -1,
+    "DebitWithdrawalEvent": -1,
+    "DebitWithdrawalFeeEvent": -1,
+    "AddToReserveEvent": -1,
+}
+_FEED_TYPE = {
+    "PixTransferInEvent": "PIX",
+    "PixTransferOutEvent": "PIX",
+    "PixTransferOutReversalEvent": "PIX",
+    "BarcodePaymentEvent": "BOLETO",
+    "DebitPurchaseEvent": "CARTAO",
+    "DebitPurchaseReversalEvent": "CARTAO",
+    "DebitWithdrawalEvent": "SAQUE",
+    "DebitWithdrawalFeeEvent": "TARIFA_SERVICOS_AVULSOS",
+}
+# Nubank moved Pix and other events to GenericFeedEvent, whose only clue is the title (compared
+# without case or accents, by prefix). "Reembolso enviado" is a Pix sent back to its payer.
+_FEED_TITLES: tuple[tuple[str, int, str | None], ...] = (
+    ("transferencia enviada", -1, "PIX"),
+    ("transferencia recebida", 1, "PIX"),
+    ("reembolso enviado", -1, "PIX"),
+    ("pagamento da fatura", -1, None),
+    ("pagamento efetuado", -1, None),
+    ("compra no debito", -1, "CARTAO"),
+)
+# The feed lists these with an amount, but the balance did not move (or has not moved yet).
+_FEED_NO_MONEY_TYPES = frozenset({"PixTransferFailedEvent", "PixTransferScheduledEvent"})
+_FEED_NO_MONEY_TITLES = ("transferencia falhou", "transferencia agendada")
+_REAIS = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+|\d+),(\d{2})(?!\d)")
+_CENT = Decimal("0.01")
+
+
+def _nubank_feed(payload: Any) -> tuple[list[object], str | None] | None:
+    """The items of a NuConta feed and the account id, or None when ``payload`` is not a feed."""
+    if isinstance(payload, list):
+        objects = [item for item in payload if isinstance(item, dict)]
+        if objects and all("__typename" in o and "postDate" in o for o in objects):
+            return list(payload), None
+        return None
+    if not isinstance(payload, dict):
+        return None
+    if isinstance(payload.get("edges"), list) and "pageInfo" in payload:
+        return _nodes(payload["edges"]), None
+    viewer = _object(_object(payload.get("data")).get("viewer"))
+    account = viewer.get("savingsAccount")
+    if not isinstance(account, dict):
+        return None
+    account_id = account.get("id") if isinstance(account.get("id"), str) else None
+    if isinstance(account.get("feed"), list):
+        return list(account["feed"]), account_id
+    edges = _object(account.get("feedItems")).get("edges")
+    if isinstance(edges, list):
+        return _nodes(edges), account_id
+    raise FileRejected("the NuConta answer has no feed: no savingsAccount.feed or feedItems.edges")
+
+
+def _nodes(edges: list[Any]) -> list[object]:
+    """The items of a paginated feed; an edge without a node stays as its located error."""
+    return [
+        edge["node"]
+        if isinstance(edge, dict) and isinstance(edge.get("node"), dict)
+        else _ItemError("node", edge, "feed edge has no node object")
+        for edge in edges
+    ]
+
+
+def _read_nubank_feed(items: list[object], account_id: str | None) -> ParsedStatement:
+    statement = ParsedStatement(
+        format=StatementFormat.OPEN_FINANCE,
+        profile=PROFILE_NUBANK_ACCOUNT_FEED,
+        account_hint=AccountHint.CHECKING,
+        currency="BRL",
+        account_id=account_id,
+        rows_read=len(items),
+    )
+    for number, item in enumerate(items, start=1):
+        try:
+            line = _read_feed_item(number, item)
+        except _ItemError as exc:
+            statement.errors.append(_row_error(number, exc))
+            continue
+        if line is not None:
+            statement.lines.append(line)
+    return statement
+
+
+def _read_feed_item(number: int, item: object) -> StatementLine | None:
+    if isinstance(item, _ItemError):
+        raise item
+    if not isinstance(item, dict):
+        raise _ItemError(None, item, "feed item is not a JSON object")
+    typename = _optional_text(item, "__typename")
+    title = _optional_text(item, "title")
+    detail = _optional_text(item, "detail")
+    key = normalise_name(title or "")
+    if typename in _FEED_NO_MONEY_TYPES or key.startswith(_FEED_NO_MONEY_TITLES):
+        return None
+    sign, kind = _feed_direction(item, typename, key)
+    amount = _feed_amount(item, detail)
+    if sign is None:
+        if amount is None:
+            return None  # a notice (welcome, account news…): the feed states no money for it
+        raise _ItemError(
+            "__typename",
+            typename or title,
+            "a Nubank feed event with an amount but no known direction (money in or out?)",
+        )
+    if amount is None:
+        raise _ItemError("amount", None, "no amount: neither 'amount' nor an R$ value in 'detail'")
+    booked_on, _ = _parse_when("postDate", item.get("postDate"))
+    rest = _without_amount(detail)
+    who = _account_name(item) or rest
+    return StatementLine(
+        line=number,
+        booked_on=booked_on,
+        amount=sign * amount,
+        currency="BRL",
+        description=" - ".join(dict.fromkeys(part for part in (title, rest or who) if part)),
+        external_id=_optional_text(item, "id"),
+        type=kind,
+        counterparty_name=who,
+    )
+
+
+def _feed_direction(
+    item: Mapping[str, Any], typename: str | None, title_key: str
+) -> tuple[int | None, str | None]:
+    """Money in (1) or out (-1), and the Open Finance style type, as far as the item says."""
+    if typename in _FEED_SIGN:
+        # The title of a typed event says nothing more: a TransferOutEvent may be a TED.
+        return _FEED_SIGN[typename], _FEED_TYPE.get(typename)
+    title_sign, title_kind = next(
+        ((sign, kind) for prefix, sign, kind in _FEED_TITLES if title_key.startswith(prefix)),
+        (None, None),
+    )
+    kind = _FEED_TYPE.get(typename or "") or title_kind
+    tags = item.get("tags")
+    if isinstance(tags, list) and ("money-in" in tags) != ("money-out" in tags):
+        return (1 if "money-in" in tags else -1), kind
+    return title_sign, kind
+
+
+def _feed_amount(item: Mapping[str, Any], detail: str | None) -> Decimal | None:
+    """Reais, unsigned, from ``amount`` or else the one "R$ x,yy" in ``detail`` or ``footer``."""
+    value = item.get("amount")
+    column = "amount"
+    if value is not None:
+        amount = _decimal(column, value)
+    else:
+        for column, text in (("detail", detail), ("footer", _optional_text(item, "footer"))):
+            found = _REAIS.findall(text or "")
+            if len(found) > 1:
+                raise _ItemError(column, text, "more than one R$ value: which is the amount?")
+            if found:
+                whole, cents = found[0]
+                amount = Decimal(f"{whole.replace('.', '')}.{cents}")
+                break
+        else:
+            return None
+    if amount < 0:
+        raise _ItemError(column, str(amount), "expected an unsigned amount")
+    if amount != amount.quantize(_CENT):
+        raise _ItemError(column, str(amount), "more than two decimal places for reais")
+    return amount.quantize(_CENT)
+
+
+def _without_amount(detail: str | None) -> str | None:
+    """The detail without its "R$ x,yy": the counterparty, the payee or the bill it paid."""
+    if detail is None:
+        return None
+    parts = (part.strip(" -–\t") for part in _REAIS.sub("", detail).splitlines())
+    text = " - ".join(part for part in parts if part)
+    return text or None
+
+
+def _account_name(item: Mapping[str, Any]) -> str | None:
+    for column in ("destinationAccount", "originAccount"):
+        account = item.get(column)
+        if account is None:
+            continue
+        name = account.get("name") if isinstance(account, dict) else account
+        if not isinstance(name, str):
+            raise _ItemError(f"{column}.name", name, "expected the account holder's name")
+        if name.strip():
+            return name.strip()
+    return None

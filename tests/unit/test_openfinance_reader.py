@@ -281,6 +281,207 @@ def test_nubank_card_events() -> None:
     ]
 
 
+# -- Nubank private API: one card transaction's detail ---------------------------------------------
+
+
+def card_transaction(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "tx-1",
+        "category": "casa",
+        "amount": 45990,
+        "time": "2024-05-04T14:30:00Z",
+        "charges": 3,
+        "merchant_name": "Loja de Móveis",
+        "original_merchant_name": "LOJA MOVEIS*SP",
+        "mcc": "5712",
+        "status": "settled",
+        "charges_list": [{"amount": 15330, "index": 1, "post_date": "2024-06-10"}],
+    }
+    base.update(overrides)
+    return {"transaction": {k: v for k, v in base.items() if v is not None}}
+
+
+def test_nubank_card_transaction_detail_is_one_purchase() -> None:
+    statement = read_open_finance(json.dumps(card_transaction()).encode())
+    assert statement.profile == "nubank_card_transaction"
+    assert statement.account_hint is AccountHint.CREDIT_CARD
+    assert statement.rows_read == 1
+    assert statement.errors == []
+    [line] = statement.lines
+    # Centavos; the whole purchase, like the card-events feed, under the same id.
+    assert line.amount == Decimal("-459.90")
+    assert (line.booked_on, line.booked_at) == (date(2024, 5, 4), time(14, 30))
+    assert line.description == "Loja de Móveis"
+    assert (line.external_id, line.mcc, line.category_hint) == ("tx-1", "5712", "casa")
+    assert (line.instalment_number, line.instalment_total) == (None, None)
+    assert line.status == "booked"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "column"),
+    [
+        ({"amount": 12.5}, "amount"),
+        ({"amount": -100}, "amount"),
+        ({"time": None}, "time"),
+        ({"mcc": "12345"}, "mcc"),
+        ({"charges": "muitas"}, "charges"),
+    ],
+)
+def test_nubank_card_transaction_bad_field_is_named(overrides: dict[str, Any], column: str) -> None:
+    statement = read_open_finance(json.dumps(card_transaction(**overrides)).encode())
+    assert statement.lines == []
+    [error] = statement.errors
+    assert (error.line, error.column) == (1, column)
+
+
+# -- Nubank private API: NuConta feed --------------------------------------------------------------
+
+
+def test_nubank_account_feed() -> None:
+    statement = read("nubank_account_feed.json")
+    assert statement.format is StatementFormat.OPEN_FINANCE
+    assert statement.profile == "nubank_account_feed"
+    assert statement.account_hint is AccountHint.CHECKING
+    assert statement.account_id == "5f3c2a10-nuconta-0001"
+    assert statement.currency == "BRL"
+    assert statement.errors == []
+    assert statement.rows_read == 10
+    # Item 1 is the welcome notice and item 4 a failed transfer: no money moved for either.
+    assert [line.line for line in statement.lines] == [2, 3, 5, 6, 7, 8, 9, 10]
+    lines = by_id(statement)
+    assert "feed-07" not in lines
+    assert "feed-10" not in lines
+
+    sent = lines["feed-01"]
+    assert sent.amount == Decimal("-1234.56")
+    assert sent.booked_on == date(2024, 6, 3)
+    assert sent.description == "Transferência enviada - Oficina Rápida"
+    assert sent.counterparty_name == "Oficina Rápida"
+    # A JSON number is read as Decimal: 2500 and 845.1 become exact reais.
+    assert lines["feed-02"].amount == Decimal("2500.00")
+    assert lines["feed-02"].description == "Transferência recebida - ACME Tecnologia Ltda"
+    assert lines["feed-03"].amount == Decimal("-845.10")
+    assert lines["feed-03"].description == "Pagamento da fatura - Cartão Nubank"
+    assert (lines["feed-04"].amount, lines["feed-04"].type) == (Decimal("-189.90"), "BOLETO")
+    # GenericFeedEvent: no amount field; the title gives the direction, the detail the value.
+    assert (lines["feed-05"].amount, lines["feed-05"].type) == (Decimal("-150.00"), "PIX")
+    assert lines["feed-05"].counterparty_name == "Maria Souza"
+    assert lines["feed-06"].amount == Decimal("75.50")
+    assert (lines["feed-08"].amount, lines["feed-08"].type) == (Decimal("-23.40"), "CARTAO")
+    # A reversed transfer gives the money back.
+    assert lines["feed-09"].amount == Decimal("300.00")
+    assert all(line.status == "booked" and line.booked_at is None for line in statement.lines)
+    assert sum(line.amount for line in statement.lines) == Decimal("432.54")
+
+
+def test_nubank_account_feed_as_a_bare_list() -> None:
+    payload = json.loads((FIXTURES / "nubank_account_feed.json").read_text())
+    feed = payload["data"]["viewer"]["savingsAccount"]["feed"]
+    statement = read_open_finance(json.dumps(feed).encode())
+    assert statement.profile == "nubank_account_feed"
+    assert statement.account_id is None
+    assert [line.external_id for line in statement.lines] == [
+        line.external_id for line in read("nubank_account_feed.json").lines
+    ]
+
+
+def test_nubank_account_feed_saved_page_uses_tags_and_footer() -> None:
+    statement = read("nubank_account_feed_page.json")
+    assert statement.profile == "nubank_account_feed"
+    assert statement.rows_read == 3
+    assert statement.errors == []
+    lines = by_id(statement)
+    assert set(lines) == {"page-1", "page-2"}  # page-3 is a failed transfer
+    # No __typename and an unknown title: the money-in tag decides.
+    assert lines["page-2"].amount == Decimal("1000.00")
+    assert lines["page-2"].description == "Resgate RDB - Caixinha Viagem"
+    assert lines["page-1"].amount == Decimal("-400.00")
+    assert lines["page-1"].counterparty_name == "JOAO DA SILVA"
+
+
+def test_nubank_account_feed_graphql_paginated_answer() -> None:
+    node = {"id": "n1", "title": "Transferência recebida", "detail": "ANA\nR$ 12,00"}
+    edges = [{"cursor": "c1", "node": {**node, "postDate": "2024-07-03"}}, {"cursor": "c2"}]
+    answer = {"data": {"viewer": {"savingsAccount": {"id": "acc", "feedItems": {"edges": edges}}}}}
+    statement = read_open_finance(json.dumps(answer).encode())
+    assert statement.account_id == "acc"
+    assert [(line.external_id, line.amount) for line in statement.lines] == [
+        ("n1", Decimal("12.00"))
+    ]
+    assert [(e.line, e.column) for e in statement.errors] == [(2, "node")]
+
+
+def feed(*items: object) -> bytes:
+    return json.dumps({"data": {"viewer": {"savingsAccount": {"feed": list(items)}}}}).encode()
+
+
+def feed_item(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "f1",
+        "__typename": "TransferOutEvent",
+        "title": "Transferência enviada",
+        "detail": "Fulano - R$ 10,00",
+        "postDate": "2024-06-01",
+        "amount": 10.0,
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "column"),
+    [
+        # Money, but neither the type nor the title says which way it went.
+        ({"__typename": "MysteryEvent", "title": "Novidade"}, "__typename"),
+        (
+            {"__typename": "GenericFeedEvent", "title": "Pagamento recebido", "amount": None},
+            "__typename",
+        ),
+        ({"amount": None, "detail": "Fulano"}, "amount"),
+        ({"amount": None, "detail": "R$ 10,00 de R$ 20,00"}, "detail"),
+        ({"amount": -10}, "amount"),
+        ({"amount": 10.005}, "amount"),
+        ({"amount": "R$ 10,00"}, "amount"),
+        ({"postDate": "01/06/2024"}, "postDate"),
+        ({"postDate": None}, "postDate"),
+        ({"title": 7}, "title"),
+        ({"destinationAccount": {"name": 5}}, "destinationAccount.name"),
+    ],
+)
+def test_each_bad_feed_field_is_named(overrides: dict[str, Any], column: str) -> None:
+    statement = read_open_finance(feed(feed_item(**overrides)))
+    assert statement.lines == []
+    [error] = statement.errors
+    assert (error.line, error.column) == (1, column)
+    assert error.reason
+
+
+def test_feed_item_that_is_not_an_object_is_located() -> None:
+    statement = read_open_finance(feed(feed_item(), "oops"))
+    assert [line.line for line in statement.lines] == [1]
+    assert [(e.line, e.column, e.raw) for e in statement.errors] == [(2, None, "oops")]
+
+
+def test_feed_notice_without_money_is_not_a_line_nor_an_error() -> None:
+    notice = {"id": "n", "__typename": "CardShippedEvent", "title": "Cartão enviado"}
+    statement = read_open_finance(feed(notice, feed_item()))
+    assert [line.external_id for line in statement.lines] == ["f1"]
+    assert statement.errors == []
+    assert statement.rows_read == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"data": {"viewer": {"savingsAccount": {"id": "acc"}}}}',
+        b'{"data": {"viewer": {"savingsAccount": {"feed": null}}}}',
+    ],
+)
+def test_nuconta_answer_without_a_feed_is_rejected(data: bytes) -> None:
+    with pytest.raises(FileRejected, match="no feed"):
+        read_open_finance(data)
+
+
 # -- properties ----------------------------------------------------------------------------------
 
 
@@ -343,6 +544,20 @@ def test_random_json_only_parse_or_reject(value: Any) -> None:
     outcome(json.dumps(value).encode())
     outcome(json.dumps({"data": value}).encode())
     outcome(json.dumps({"events": value}).encode())
+    outcome(json.dumps({"transaction": value}).encode())
+    outcome(json.dumps({"data": {"viewer": {"savingsAccount": {"feed": value}}}}).encode())
+    outcome(json.dumps({"pageInfo": {}, "edges": value}).encode())
+
+
+feed_field_names = st.sampled_from(
+    [*sorted(feed_item()), "tags", "footer", "originAccount", "destinationAccount"]
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.dictionaries(feed_field_names, json_values, max_size=4), max_size=5))
+def test_mutated_feed_items_only_parse_or_reject(mutations: list[dict[str, Any]]) -> None:
+    outcome(feed(*({**feed_item(id=f"f{i}"), **m} for i, m in enumerate(mutations))))
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
