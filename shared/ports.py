@@ -6,9 +6,9 @@ adapter. ``shared.bootstrap`` is the only place that chooses between them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID
 
 if TYPE_CHECKING:
@@ -45,12 +45,33 @@ class EventBus(Protocol):
 
 
 class ObjectStore(Protocol):
-    """The lake: keys such as ``raw/bank_statements/{tenant}/{user}/file.csv``."""
+    """The lake: keys such as ``raw/bank_statements/{tenant}/{user}/file.csv``.
 
-    def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None: ...
+    Statements and reports can be larger than a Lambda should hold twice in memory, so ``put``
+    and ``download`` stream file objects. User metadata travels with an object the way S3 keeps
+    it: keys in lower case (S3 folds them), ASCII keys and values (S3 sends them as headers).
+    """
+
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Stores ``data`` under ``key``, replacing any object and metadata there.
+
+        A binary file object is read in chunks from its current position, never whole.
+        """
 
     def get(self, key: str) -> bytes:
         """Raises ``shared.domain.errors.NotFound`` for a missing key."""
+
+    def download(self, key: str, target: BinaryIO) -> dict[str, str]:
+        """Streams the object into ``target`` and returns its user metadata (lower-case keys,
+        no ``x-amz-meta-`` prefix). Raises ``shared.domain.errors.NotFound`` for a missing key.
+        """
 
     def exists(self, key: str) -> bool: ...
 

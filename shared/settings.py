@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     lake_path: Path | None = Field(
         default=None, description="Local lake; FLUXO_HOME/lake if unset."
     )
+    lake_bucket: str | None = Field(
+        default=None,
+        description="S3 bucket of the lake (set by the CDK stack); the local folder when unset.",
+    )
 
     api_max_body_bytes: int = 1_048_576
     import_max_bytes: int = Field(
@@ -101,6 +105,8 @@ class Settings(BaseSettings):
                 raise ValueError("FLUXO_DATABASE_URL is required in AWS")
             if self.identity_provider is IdentityProvider.LOCAL:
                 raise ValueError("the local identity provider cannot run in AWS")
+            if not self.lake_bucket:
+                raise ValueError("FLUXO_LAKE_BUCKET is required in AWS: no local folder lake")
         return self
 
     @model_validator(mode="after")
