@@ -1,7 +1,9 @@
 """Payloads of the Import aggregate's events (the ``data`` of the envelope).
 
-One ``ImportCompleted`` per import summarises it; the transactions it wrote carry their own
-``TransactionCreated`` events, so downstream consumers need not react to every row.
+The transactions an import creates are announced in parts, ``TransactionsImported`` events of
+at most ``IMPORTED_PER_EVENT`` transactions each (a million-row statement is thousands of events,
+not a million), then one ``ImportCompleted`` summarises the import. A pending entry that an
+import finds booked changes through the Transaction aggregate's own ``TransactionUpdated``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+from events.transactions import TransactionSnapshot
+
+IMPORTED_PER_EVENT = 200
+"""Keeps an event well under EventBridge's 256 KB entry limit."""
 
 
 class _Payload(BaseModel):
@@ -33,4 +40,21 @@ class ImportCompleted(_Payload):
     error: str | None = None
 
 
-PAYLOADS: dict[str, type[BaseModel]] = {"ImportCompleted": ImportCompleted}
+class ImportedTransaction(TransactionSnapshot):
+    """A transaction created by an import, as it was written (version 1)."""
+
+    id: UUID
+
+
+class TransactionsImported(_Payload):
+    import_id: UUID
+    account_id: UUID
+    part: int
+    """1-based; the parts of one import are its events' versions in order."""
+    transactions: list[ImportedTransaction]
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "ImportCompleted": ImportCompleted,
+    "TransactionsImported": TransactionsImported,
+}

@@ -82,7 +82,7 @@ class Container:
 
     @cached_property
     def imports(self) -> ImportService:
-        return ImportService(self.unit_of_work, self.clock, self.object_store)
+        return ImportService(self.unit_of_work, self.clock, self.object_store, self.relay)
 
     def close(self) -> None:
         self.db.dispose()
@@ -119,7 +119,7 @@ def bootstrap(
         clock=clock,
         db=db,
         bus=bus or _bus(settings),
-        object_store=object_store or FolderObjectStore(settings.resolved_lake_path),
+        object_store=object_store or _object_store(settings),
         token_verifier=token_verifier or _verifier(settings, clock, dev_issuer),
         directory=directory or _directory(settings, db),
         dev_issuer=dev_issuer,
@@ -159,6 +159,16 @@ def _bus(settings: Settings) -> EventBus:
     from shared.adapters.aws.eventbridge import EventBridgeBus
 
     return EventBridgeBus(boto3.client("events"), settings.event_bus_name)
+
+
+def _object_store(settings: Settings) -> ObjectStore:
+    if settings.lake_bucket is None:
+        return FolderObjectStore(settings.resolved_lake_path)
+    import boto3
+
+    from shared.adapters.aws.s3_object_store import S3ObjectStore
+
+    return S3ObjectStore(settings.lake_bucket, boto3.client("s3"))
 
 
 def _gateway_claims(settings: Settings) -> GatewayClaims | None:

@@ -150,25 +150,49 @@ def import_statement(
     except DomainError as error:
         typer.echo(f"error: {error.detail}", err=True)
         raise typer.Exit(code=2) from error
-    with typer.progressbar(length=2, label=f"importing {file.name}") as progress:
-        data = file.read_bytes()
-        progress.update(1)
+    lines = _count_lines(file)
+    with (
+        file.open("rb") as source,
+        typer.progressbar(length=lines, label=f"importing {file.name}") as bar,
+    ):
         record = container.imports.import_file(
-            caller, account, data, filename=file.name, profile=profile
+            caller,
+            account,
+            source,
+            filename=file.name,
+            profile=profile,
+            progress=lambda line: bar.update(max(0, min(line, lines) - bar.pos)),
         )
-        progress.update(1)
+        bar.update(lines - bar.pos)
     typer.echo(
         f"import {record.id}: {record.status} ({record.format or '?'}/{record.profile or '-'})"
     )
     typer.echo(
         f"  rows read {record.rows_read}, imported {record.imported}, "
-        f"duplicates {record.duplicates}, rejected {len(record.rejected)}"
+        f"duplicates {record.duplicates}, rejected {record.rejected}"
     )
-    for row in record.rejected:
-        typer.echo(f"  line {row['line']}: {row.get('column') or ''} {row['reason']}".rstrip())
+    shown = container.imports.issues(caller, record.id, kind="rejected", limit=_SHOWN_REJECTIONS)
+    for issue in shown:
+        typer.echo(f"  line {issue.line}: {issue.column or ''} {issue.reason}".rstrip())
+    if record.rejected > len(shown):
+        typer.echo(
+            f"  … and {record.rejected - len(shown)} more (GET /v1/imports/{record.id}/issues)"
+        )
     if record.error:
         typer.echo(f"  file rejected: {record.error}")
         raise typer.Exit(code=1)
+
+
+_SHOWN_REJECTIONS = 50
+
+
+def _count_lines(file: Path) -> int:
+    """For the progress bar: the import reports the line of the file it has reached."""
+    count = 0
+    with file.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count, 1)
 
 
 @app.command()

@@ -40,6 +40,40 @@ class OutboxRelay:
         except Exception:
             logger.exception("delivering %d event(s) failed; the sweep will retry", len(events))
 
+    def deliver_aggregate(self, aggregate_id: UUID, *, page: int = 100) -> int:
+        """Publishes the unpublished events of one aggregate in version order, a page at a time,
+        right after the commit that wrote them (events recorded without being held for
+        ``deliver``). Never fails, like ``deliver``; stops at the first page the bus refuses,
+        leaving the rest to the sweep. Returns how many were published."""
+        published = 0
+        try:
+            while True:
+                with self._db.relay_session() as session:
+                    rows = session.scalars(
+                        select(OutboxEvent)
+                        .where(
+                            OutboxEvent.aggregate_id == aggregate_id,
+                            OutboxEvent.published_at.is_(None),
+                        )
+                        .order_by(OutboxEvent.version)
+                        .limit(page)
+                        .with_for_update(skip_locked=True)
+                    ).all()
+                    if not rows:
+                        return published
+                    events = [DomainEvent.model_validate(row.envelope) for row in rows]
+                    delivered = self._publish(events)
+                    self._mark_published(session, delivered)
+                    session.commit()
+                published += len(delivered)
+                if len(delivered) < len(events):
+                    return published
+        except Exception:
+            logger.exception(
+                "delivering the events of %s failed; the sweep will retry", aggregate_id
+            )
+            return published
+
     def sweep(self, *, older_than: timedelta | None = None, limit: int = 500) -> int:
         """Publishes what was committed but never marked published (a crash, a failed handler,
         an unreachable bus). Rows are locked while they are published, so two sweeps running

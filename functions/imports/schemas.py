@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.http.schemas import ResponseBody
 
+IssueKindName = Literal["rejected", "duplicate"]
 
-class RejectedRow(ResponseBody):
-    line: int
+
+class ImportIssueOut(ResponseBody):
+    kind: IssueKindName = Field(
+        description="rejected: the line could not be read or stored; duplicate: it matched "
+        "what the account holds (or an earlier line), so nothing new was written."
+    )
+    line: int = Field(description="1-based line (CSV/OFX) or item (JSON) of the file.")
+    reason: str
     column: str | None = None
-    raw: str | None = None
-    reason: str
-
-
-class DuplicateDecision(ResponseBody):
-    line: int
-    reason: str
+    raw: str | None = Field(default=None, description="The value as the file has it.")
     matched_transaction_id: UUID | None = None
+
+
+class ImportIssuePage(ResponseBody):
+    items: list[ImportIssueOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class ImportOut(ResponseBody):
@@ -33,8 +42,11 @@ class ImportOut(ResponseBody):
     rows_read: int
     imported: int
     duplicates: int
-    rejected: list[RejectedRow]
-    duplicate_decisions: list[DuplicateDecision]
+    rejected: int
+    issues: list[ImportIssueOut] = Field(
+        description="The first rejected and duplicate lines, in file order; "
+        "GET /v1/imports/{id}/issues pages through all of them."
+    )
     error: str | None = Field(description="Why the file as a whole was rejected.")
     started_at: datetime
     finished_at: datetime | None

@@ -168,6 +168,8 @@ class Transaction(Base):
     instalment_number: Mapped[int | None] = mapped_column(SmallInteger)
     instalment_total: Mapped[int | None] = mapped_column(SmallInteger)
     external_id: Mapped[str | None] = mapped_column(String(200))
+    import_id: Mapped[UUID | None]
+    """The import that created the transaction, if one did."""
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[UUID | None]
     created_at: Mapped[datetime]
@@ -281,10 +283,8 @@ class ImportRecord(Base):
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    """Rows that could not be read or stored: {line, column, raw, reason}."""
-    duplicate_decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    """Why a line was not written as a new transaction: {line, reason, matched_transaction_id}."""
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    """Rows that could not be read or stored; each one is an ``ImportIssue``."""
     error: Mapped[str | None] = mapped_column(Text)
     """Why the file as a whole was rejected (status failed)."""
     started_at: Mapped[datetime]
@@ -301,6 +301,31 @@ class ImportRecord(Base):
     )
 
 
+class ImportIssue(Base):
+    """One line of an import that did not become a new transaction, and why: rejected (it could
+    not be read or stored) or duplicate (it matched what the account holds). Rows, not a list in
+    the import record, so that a file of any size reports every line."""
+
+    __tablename__ = "import_issues"
+
+    import_id: Mapped[UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """Order of the decision within the import (file order)."""
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    line: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    column: Mapped[str | None] = mapped_column(String(200))
+    raw: Mapped[str | None] = mapped_column(Text)
+    matched_transaction_id: Mapped[UUID | None]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "import_id"], ["imports.tenant_id", "imports.id"], ondelete="CASCADE"
+        ),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -309,5 +334,6 @@ TENANT_TABLES: tuple[str, ...] = (
     "transaction_tags",
     "outbox",
     "imports",
+    "import_issues",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +26,7 @@ from shared.db.models import (
     Account,
     Category,
     IdempotencyKey,
+    ImportIssue,
     ImportRecord,
     Membership,
     Tag,
@@ -28,6 +40,7 @@ from shared.domain.pagination import Cursor, Page, TransactionSort
 from shared.domain.transactions import TransactionFilter, TransactionQuery
 
 M = TypeVar("M", Account, Category, Tag, Transaction, ImportRecord)
+T = TypeVar("T")
 
 
 class _TenantScoped:
@@ -324,6 +337,51 @@ class TransactionRepository(_TenantScoped):
         )
         return list(self.session.scalars(statement))
 
+    def date_span(self, account_id: UUID) -> tuple[date, date] | None:
+        """The first and last booked dates of the account, None when it holds nothing."""
+        statement = select(func.min(Transaction.booked_on), func.max(Transaction.booked_on)).where(
+            self._owned(), Transaction.account_id == account_id
+        )
+        first, last = self.session.execute(statement).one()
+        return None if first is None else (first, last)
+
+    def pending(self, account_id: UUID) -> list[Transaction]:
+        statement = select(Transaction).where(
+            self._owned(),
+            Transaction.account_id == account_id,
+            Transaction.status == "pending",
+        )
+        return list(self.session.scalars(statement))
+
+    def with_date_and_amount(
+        self,
+        account_id: UUID,
+        pairs: Iterable[tuple[date, Decimal]],
+        *,
+        excluding_import: UUID | None = None,
+    ) -> list[Transaction]:
+        """The account's transactions booked on one of these (date, amount) pairs, except those
+        created by ``excluding_import``; oldest first (stable order)."""
+        found: list[Transaction] = []
+        for chunk in _chunks(sorted(set(pairs)), 500):
+            statement = select(Transaction).where(
+                self._owned(),
+                Transaction.account_id == account_id,
+                Transaction.booked_on >= chunk[0][0],
+                Transaction.booked_on <= chunk[-1][0],
+                tuple_(Transaction.booked_on, Transaction.amount).in_(chunk),
+            )
+            if excluding_import is not None:
+                statement = statement.where(
+                    or_(
+                        Transaction.import_id.is_(None),
+                        Transaction.import_id != excluding_import,
+                    )
+                )
+            found.extend(self.session.scalars(statement))
+        found.sort(key=lambda t: (t.booked_on, t.created_at, t.id))
+        return found
+
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
         """``category_ids`` is the filter's categories already expanded with their children."""
         conditions = self._conditions(query.filter)
@@ -392,7 +450,7 @@ class TransactionRepository(_TenantScoped):
         return statement.where(after)
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     return (items[start : start + size] for start in range(0, len(items), size))
 
 
@@ -420,6 +478,20 @@ class ImportRepository(_TenantScoped):
 
     def get(self, import_id: UUID) -> ImportRecord:
         return self._get(ImportRecord, import_id)
+
+    def issues(
+        self, import_id: UUID, *, kind: str | None = None, after: int = -1, limit: int = 100
+    ) -> list[ImportIssue]:
+        """An import's issues in file order, from position ``after + 1`` on."""
+        statement = select(ImportIssue).where(
+            ImportIssue.tenant_id == self.tenant_id,
+            ImportIssue.import_id == import_id,
+            ImportIssue.position > after,
+        )
+        if kind is not None:
+            statement = statement.where(ImportIssue.kind == kind)
+        statement = statement.order_by(ImportIssue.position).limit(limit)
+        return list(self.session.scalars(statement))
 
 
 class IdempotencyRepository:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from events.envelope import DomainEvent
+from shared.db.bulk import BulkWriter, bulk_writer
 from shared.db.engine import Database
 from shared.db.models import OutboxEvent
 from shared.db.repositories import (
@@ -79,21 +81,23 @@ class UnitOfWork:
             if translated is not None:
                 raise translated from exc
 
-    def record(self, event: DomainEvent) -> None:
-        self.session.add(
-            OutboxEvent(
-                id=event.id,
-                tenant_id=event.metadata.tenant_id,
-                aggregate_type=event.aggregate_type,
-                aggregate_id=event.aggregate_id,
-                version=event.version,
-                type=event.type,
-                occurred_at=event.timestamp,
-                envelope=event.to_wire(),
-                published_at=None,
-            )
+    def record(self, event: DomainEvent, *, deliver_after_commit: bool = True) -> None:
+        """Adds ``event`` to the outbox. It is delivered right after the commit, unless
+        ``deliver_after_commit`` is False: then the caller delivers it (see ``bulk_writer``)."""
+        self.session.add(OutboxEvent(tenant_id=event.metadata.tenant_id, **outbox_values(event)))
+        if deliver_after_commit:
+            self._pending.append(event)
+
+    def bulk_writer(self, constants: Mapping[Table, Mapping[str, Any]]) -> BulkWriter:
+        """Writes rows of these tables in bulk, every row of a table with its ``constants`` and
+        this unit of work's tenant (see ``shared.db.bulk``). Events written this way as outbox
+        rows (``outbox_values``) are not held for delivery: the caller delivers them after the
+        commit (``OutboxRelay.deliver_aggregate``), or the sweep does."""
+        assert self.tenant_id is not None, "bulk writes belong to a tenant"
+        tenant = {"tenant_id": self.tenant_id}
+        return bulk_writer(
+            self.session, {table: {**values, **tenant} for table, values in constants.items()}
         )
-        self._pending.append(event)
 
     def enter_tenant(self, tenant_id: UUID) -> None:
         """Scopes the rest of this unit of work to a workspace it has just created."""
@@ -131,6 +135,19 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._pending = []
+
+
+def outbox_values(event: DomainEvent) -> dict[str, Any]:
+    """An event as an outbox row, without its tenant (the unit of work's)."""
+    return {
+        "id": event.id,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "version": event.version,
+        "type": event.type,
+        "occurred_at": event.timestamp,
+        "envelope": event.to_wire(),
+    }
 
 
 def translate_store_error(exc: BaseException) -> Exception | None:

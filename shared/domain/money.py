@@ -82,6 +82,7 @@ def is_currency(code: str) -> bool:
     return isinstance(code, str) and _CODE.fullmatch(code) is not None and code in _known_codes()
 
 
+@lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
     """Number of decimals of the currency's minor unit (BRL 2, JPY 0, KWD 3), ISO 4217 first."""
     if not is_currency(code):
@@ -89,6 +90,7 @@ def currency_exponent(code: str) -> int:
     return _ISO_MINOR_UNITS.get(code, get_currency_precision(code))
 
 
+@lru_cache(maxsize=512)
 def _minor_unit(code: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(code))
 

@@ -23,7 +23,7 @@ from shared.domain.errors import (
     PreconditionRequired,
     VersionConflict,
 )
-from shared.domain.money import Money
+from shared.domain.money import Money, currency_exponent
 from shared.domain.pagination import Page
 from shared.domain.transactions import (
     EARLIEST_DATE,
@@ -238,30 +238,57 @@ def _account(uow: UnitOfWork, account_id: UUID) -> Any:
 
 
 def _validate(uow: UnitOfWork, transaction: Transaction) -> None:
+    issues = value_issues(
+        transaction.amount,
+        transaction.currency,
+        booked_on=transaction.booked_on,
+        value_on=transaction.value_on,
+        instalment_number=transaction.instalment_number,
+        instalment_total=transaction.instalment_total,
+    )
+    if transaction.category_id is not None:
+        issues.extend(_category_issues(uow, transaction.category_id))
+    if issues:
+        raise InvalidInput("the transaction is not valid", issues=issues)
+
+
+def value_issues(
+    amount: Decimal,
+    currency: str,
+    *,
+    booked_on: date,
+    value_on: date | None,
+    instalment_number: int | None,
+    instalment_total: int | None,
+) -> list[FieldIssue]:
+    """What is wrong with a transaction's own values, whatever else it refers to."""
     issues: list[FieldIssue] = []
-    try:
-        Money(transaction.amount, transaction.currency).check_precision()
-    except InvalidInput as error:
-        issues.append(FieldIssue(("body", "amount"), error.detail, "too_many_decimals"))
-    if abs(transaction.amount) > MAX_AMOUNT:
+    if not _in_minor_units(amount, currency):
+        try:
+            Money(amount, currency).check_precision()
+        except InvalidInput as error:
+            issues.append(FieldIssue(("body", "amount"), error.detail, "too_many_decimals"))
+    if abs(amount) > MAX_AMOUNT:
         issues.append(FieldIssue(("body", "amount"), f"must be at most {MAX_AMOUNT} in size"))
-    for name in ("booked_on", "value_on"):
-        value = getattr(transaction, name)
+    for name, value in (("booked_on", booked_on), ("value_on", value_on)):
         if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
             issues.append(
                 FieldIssue(("body", name), f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
             )
-    if not instalment_is_coherent(transaction.instalment_number, transaction.instalment_total):
+    if not instalment_is_coherent(instalment_number, instalment_total):
         issues.append(
             FieldIssue(
                 ("body", "instalment_number"),
                 "instalment needs both number and total, 1 ≤ number ≤ total",
             )
         )
-    if transaction.category_id is not None:
-        issues.extend(_category_issues(uow, transaction.category_id))
-    if issues:
-        raise InvalidInput("the transaction is not valid", issues=issues)
+    return issues
+
+
+def _in_minor_units(amount: Decimal, currency: str) -> bool:
+    """The cheap test first (it runs for every imported line): no finer than the minor unit."""
+    exponent = amount.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -currency_exponent(currency)
 
 
 def _category_issues(uow: UnitOfWork, category_id: UUID) -> list[FieldIssue]:

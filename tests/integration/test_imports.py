@@ -12,14 +12,16 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import select
 
+from events.imports import TransactionsImported
 from shared.bootstrap import Container
-from shared.db.models import OutboxEvent, Transaction
+from shared.db.models import ImportIssue, ImportRecord, OutboxEvent, Transaction
 from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound
 from shared.domain.transactions import AccountKind, TransactionStatus
 from shared.services.access import Caller
 from shared.services.accounts import NewAccount
 from shared.services.imports import normalise, safe_filename
+from shared.services.transaction_events import snapshot
 from shared.services.transactions import NewTransaction
 from shared.services.workspaces import NewWorkspace
 
@@ -64,6 +66,12 @@ def _events(container: Container, tenant_id: UUID) -> list[OutboxEvent]:
         return list(session.scalars(statement))
 
 
+def _issues(
+    container: Container, caller: Caller, record: ImportRecord, kind: str
+) -> list[ImportIssue]:
+    return container.imports.issues(caller, record.id, kind=kind, limit=10_000)
+
+
 def _csv(*rows: str) -> bytes:
     """A Nubank card export (date,title,amount; a purchase is positive there, a debit here)."""
     return ("date,title,amount\n" + "\n".join(rows) + "\n").encode()
@@ -97,20 +105,22 @@ def test_given_a_statement_when_imported_then_its_lines_become_transactions(
     assert record.status == "completed"
     assert record.format == expected_format
     assert (record.rows_read, record.imported, record.duplicates) == (rows, imported, 0)
-    assert record.rejected == []
+    assert record.rejected == 0
+    assert _issues(container, caller, record, "rejected") == []
     assert record.error is None
     assert record.finished_at is not None
     assert record.finished_at >= record.started_at
     assert len(_transactions(container, account_id)) == imported
     # The original, byte for byte, under the tenant's and the user's prefix.
     assert record.lake_key == (
-        f"raw/bank_statements/{caller.tenant_id}/{caller.user_id}/{record.id}/{Path(relative).name}"
+        f"raw/bank_statements/{caller.tenant_id}/{caller.user_id}/{account_id}/{record.id}/"
+        f"{Path(relative).name}"
     )
     assert container.object_store.get(record.lake_key) == data
     assert container.imports.get(caller, record.id).imported == imported
 
 
-def test_given_an_import_then_one_import_completed_event_and_one_created_event_per_row(
+def test_given_an_import_then_its_transactions_in_parts_and_one_import_completed_event(
     container: Container, caller: Caller, account_id: UUID
 ) -> None:
     record = container.imports.import_file(
@@ -119,9 +129,17 @@ def test_given_an_import_then_one_import_completed_event_and_one_created_event_p
 
     events = _events(container, caller.tenant_id)
     completed = [event for event in events if event.type == "ImportCompleted"]
-    created = [event for event in events if event.type == "TransactionCreated"]
+    [part] = [event for event in events if event.type == "TransactionsImported"]
     assert len(completed) == 1
-    assert len(created) == record.imported == 3
+    assert [event.version for event in (part, completed[0])] == [1, 2]
+    imported = TransactionsImported.model_validate(part.envelope["data"])
+    assert imported.import_id == record.id
+    assert {t.id for t in imported.transactions} == {
+        t.id for t in _transactions(container, account_id)
+    }
+    assert [t.external_id for t in imported.transactions] == [f"65a1b2c3-000{n}" for n in (1, 2, 3)]
+    # Delivered right after the commit, in version order.
+    assert all(event.published_at is not None for event in events)
     envelope: dict[str, Any] = completed[0].envelope
     assert envelope["aggregateType"] == "Import"
     assert envelope["aggregateId"] == str(record.id)
@@ -148,13 +166,15 @@ def test_given_an_imported_file_when_imported_again_then_nothing_is_created(
     assert again.status == "completed"
     assert (again.imported, again.duplicates) == (0, first.imported)
     assert {row.id for row in _transactions(container, account_id)} == stored
-    for decision in again.duplicate_decisions:
-        assert decision["reason"]
-        assert UUID(decision["matched_transaction_id"]) in stored
-    # Still exactly one ImportCompleted per import, and no new TransactionCreated.
+    decisions = _issues(container, caller, again, "duplicate")
+    assert len(decisions) == first.imported
+    for decision in decisions:
+        assert decision.reason
+        assert decision.matched_transaction_id in stored
+    # Still exactly one ImportCompleted per import, and nothing announced the second time.
     events = _events(container, caller.tenant_id)
     assert sum(event.type == "ImportCompleted" for event in events) == 2
-    assert sum(event.type == "TransactionCreated" for event in events) == first.imported
+    assert sum(event.type == "TransactionsImported" for event in events) == 1
 
 
 def test_given_external_ids_when_reimported_then_the_reason_names_the_id(
@@ -165,9 +185,10 @@ def test_given_external_ids_when_reimported_then_the_reason_names_the_id(
 
     again = container.imports.import_file(caller, account_id, data, filename="nuconta.csv")
 
-    reasons = [decision["reason"] for decision in again.duplicate_decisions]
+    decisions = _issues(container, caller, again, "duplicate")
+    reasons = [decision.reason for decision in decisions]
     assert reasons == [f"external id '65a1b2c3-000{n}' already in the account" for n in (1, 2, 3)]
-    assert [decision["line"] for decision in again.duplicate_decisions] == [2, 3, 4]
+    assert [decision.line for decision in decisions] == [2, 3, 4]
 
 
 def test_given_an_overlapping_statement_when_imported_then_only_the_new_rows_are_created(
@@ -184,7 +205,10 @@ def test_given_an_overlapping_statement_when_imported_then_only_the_new_rows_are
     record = container.imports.import_file(caller, account_id, overlapping, filename="jan2.csv")
 
     assert (record.rows_read, record.imported, record.duplicates) == (3, 1, 2)
-    assert [decision["line"] for decision in record.duplicate_decisions] == [2, 3]
+    assert [decision.line for decision in _issues(container, caller, record, "duplicate")] == [
+        2,
+        3,
+    ]
     descriptions = [row.description for row in _transactions(container, account_id)]
     assert descriptions == ["Padaria São João", "Mercado", "Farmácia"]
 
@@ -223,8 +247,9 @@ def test_given_external_ids_repeated_within_a_file_then_the_repeat_is_a_duplicat
     record = container.imports.import_file(caller, account_id, data, filename="nuconta.csv")
 
     assert (record.imported, record.duplicates) == (1, 1)
-    assert record.duplicate_decisions[0]["line"] == 3
-    assert "repeated (line 2)" in record.duplicate_decisions[0]["reason"]
+    [decision] = _issues(container, caller, record, "duplicate")
+    assert decision.line == 3
+    assert "repeated (line 2)" in decision.reason
     assert len(_transactions(container, account_id)) == 1
 
 
@@ -247,9 +272,9 @@ def test_given_a_pending_entry_when_it_arrives_booked_then_it_is_updated_not_dup
     )
 
     assert (record.imported, record.duplicates) == (0, 1)
-    decision = record.duplicate_decisions[0]
-    assert decision["matched_transaction_id"] == str(pending.id)
-    assert "now booked" in decision["reason"]
+    [decision] = _issues(container, caller, record, "duplicate")
+    assert decision.matched_transaction_id == pending.id
+    assert "now booked" in decision.reason
     [stored] = _transactions(container, account_id)
     assert stored.id == pending.id
     assert stored.status == "booked"
@@ -329,10 +354,10 @@ def test_given_bad_rows_then_they_are_reported_with_their_lines_and_the_rest_imp
 
     assert record.status == "completed"
     assert record.imported == imported
-    assert [row["line"] for row in record.rejected] == lines
-    for row in record.rejected:
-        assert set(row) == {"line", "column", "raw", "reason"}
-        assert row["reason"]
+    rejected = _issues(container, caller, record, "rejected")
+    assert record.rejected == len(rejected)
+    assert [row.line for row in rejected] == lines
+    assert all(row.reason for row in rejected)
     assert len(_transactions(container, account_id)) == imported
 
 
@@ -344,8 +369,9 @@ def test_given_lines_in_another_currency_then_they_are_rejected_with_the_reason(
     )
 
     assert record.imported == 0
-    assert {row["column"] for row in record.rejected} == {"currency", "State"}
-    assert all(row["reason"] for row in record.rejected)
+    rejected = _issues(container, caller, record, "rejected")
+    assert {row.column for row in rejected} == {"currency", "State"}
+    assert all(row.reason for row in rejected)
 
 
 # -- tenants -----------------------------------------------------------------------------------
@@ -389,3 +415,89 @@ def test_file_names_are_made_safe_for_the_lake() -> None:
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("C:\\Users\\ana\\extrato março.csv") == "extrato_marco.csv"
     assert safe_filename("...") == "statement"
+
+
+# -- in chunks ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Three rows per chunk, so that a short file crosses several chunk boundaries."""
+    monkeypatch.setattr("shared.services.imports.CHUNK_ROWS", 3)
+    return 3
+
+
+def test_given_chunks_then_an_external_id_repeated_in_a_later_chunk_is_a_duplicate(
+    container: Container, caller: Caller, account_id: UUID, small_chunks: int
+) -> None:
+    rows = [f"0{day}/01/2024,-1.00,id-{day},Loja {day}" for day in range(1, 8)]
+    rows.append("09/01/2024,-1.00,id-2,Loja 2 again")  # chunk 3 repeats an id of chunk 1
+    data = ("Data,Valor,Identificador,Descrição\n" + "\n".join(rows) + "\n").encode()
+    lines: list[int] = []
+
+    record = container.imports.import_file(
+        caller, account_id, data, filename="nuconta.csv", progress=lines.append
+    )
+
+    assert (record.rows_read, record.imported, record.duplicates) == (8, 7, 1)
+    [decision] = _issues(container, caller, record, "duplicate")
+    assert decision.line == 9
+    assert "earlier in the file" in decision.reason
+    assert lines == [4, 7, 9]  # the file line reached after each chunk
+
+
+def test_given_chunks_then_identical_lines_are_counted_across_them(
+    container: Container, caller: Caller, account_id: UUID, small_chunks: int
+) -> None:
+    # Two coffees stored; the statement has four, spread over two chunks: two are new.
+    container.imports.import_file(
+        caller, account_id, _csv("2024-01-05,Café,5.00", "2024-01-05,Café,5.00"), filename="a"
+    )
+    data = _csv(
+        "2024-01-04,Pão,3.00",
+        "2024-01-05,Café,5.00",
+        "2024-01-05,Café,5.00",
+        "2024-01-05,Café,5.00",
+        "2024-01-05,Café,5.00",
+    )
+
+    record = container.imports.import_file(caller, account_id, data, filename="b")
+
+    assert (record.imported, record.duplicates) == (3, 2)
+    coffees = [row for row in _transactions(container, account_id) if row.description == "Café"]
+    assert len(coffees) == 4
+
+
+def test_given_text_with_tabs_backslashes_and_line_breaks_then_it_is_stored_as_written(
+    container: Container, caller: Caller, account_id: UUID
+) -> None:
+    description = 'PIX\tENVIADO \\ "Maria"\r\nSilva; Ç ✓'
+    quoted = description.replace('"', '""')
+    data = f'date,title,amount\n2024-01-05,"{quoted}",5.00\n'.encode()
+
+    record = container.imports.import_file(caller, account_id, data, filename="x.csv")
+
+    assert record.imported == 1
+    [stored] = _transactions(container, account_id)
+    assert stored.description == description
+    [part] = [e for e in _events(container, caller.tenant_id) if e.type == "TransactionsImported"]
+    assert part.envelope["data"]["transactions"][0]["description"] == description
+
+
+def test_the_announced_transactions_are_exactly_what_was_stored(
+    container: Container, caller: Caller, account_id: UUID
+) -> None:
+    record = container.imports.import_file(
+        caller,
+        account_id,
+        _fixture("openfinance/credit_card_transactions_v2.json"),
+        filename="card.json",
+    )
+
+    stored = {row.id: row for row in _transactions(container, account_id)}
+    [part] = [e for e in _events(container, caller.tenant_id) if e.type == "TransactionsImported"]
+    announced = TransactionsImported.model_validate(part.envelope["data"]).transactions
+    assert len(announced) == record.imported == len(stored) > 0
+    for item in announced:
+        expected = snapshot(stored[item.id]).model_dump()
+        assert item.model_dump(exclude={"id"}) == expected

@@ -10,15 +10,29 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Uuid,
+    column,
+    create_engine,
+    inspect,
+    table,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from shared.db.migrate import MIGRATIONS, current_revision, downgrade, upgrade
@@ -157,3 +171,88 @@ def test_row_level_security_survives_a_round_trip(fresh_postgres_engine: Engine)
     expected = {*TENANT_TABLES, "tenants", "memberships", "idempotency_keys"}
     assert expected <= protected
     assert expected <= policies
+
+
+_TYPES: dict[str, Any] = {
+    "id": Uuid(),
+    "tenant_id": Uuid(),
+    "account_id": Uuid(),
+    "is_demo": Boolean(),
+    "archived": Boolean(),
+    "opening_balance": Integer(),
+    "rows_read": Integer(),
+    "imported": Integer(),
+    "duplicates": Integer(),
+    "rejected": JSON(),
+    "duplicate_decisions": JSON(),
+    "created_at": DateTime(timezone=True),
+    "updated_at": DateTime(timezone=True),
+    "started_at": DateTime(timezone=True),
+}
+"""The columns the rows of an 0002 database below need, typed as that schema has them."""
+
+
+def test_0003_moves_the_reports_of_earlier_imports_into_issue_rows(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0002")
+    tenant, account, record, matched = uuid4(), uuid4(), uuid4(), uuid4()
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    rejected = [{"line": 4, "column": "amount", "raw": "x", "reason": "not an amount"}]
+    decisions = [{"line": 2, "reason": "already there", "matched_transaction_id": str(matched)}]
+    rows = {
+        "tenants": {
+            "id": tenant,
+            "name": "Casa",
+            "base_currency": "BRL",
+            "locale": "pt-BR",
+            "timezone": "America/Sao_Paulo",
+            "is_demo": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "accounts": {
+            "id": account,
+            "tenant_id": tenant,
+            "name": "Conta",
+            "kind": "checking",
+            "currency": "BRL",
+            "opening_balance": 0,
+            "archived": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "imports": {
+            "id": record,
+            "tenant_id": tenant,
+            "account_id": account,
+            "filename": "x.csv",
+            "lake_key": "raw/x.csv",
+            "status": "completed",
+            "rows_read": 3,
+            "imported": 1,
+            "duplicates": 1,
+            "rejected": rejected,
+            "duplicate_decisions": decisions,
+            "started_at": now,
+        },
+    }
+    with fresh_engine.begin() as connection:
+        for name, values in rows.items():
+            columns = [column(key, _TYPES.get(key, String())) for key in values]
+            connection.execute(table(name, *columns).insert().values(**values))
+
+    upgrade(fresh_engine)
+
+    with fresh_engine.connect() as connection:
+        count = connection.execute(text("SELECT rejected FROM imports")).scalar_one()
+        issues = connection.execute(
+            text(
+                'SELECT position, kind, line, reason, "column", raw, matched_transaction_id '
+                "FROM import_issues ORDER BY position"
+            )
+        ).all()
+    assert count == 1
+    assert [tuple(row)[:6] for row in issues] == [
+        (0, "rejected", 4, "not an amount", "amount", "x"),
+        (1, "duplicate", 2, "already there", None, None),
+    ]
+    assert UUID(str(issues[1][6]).replace("-", "")) == matched

@@ -50,6 +50,7 @@ class Tenant:
     spare_tag_id: UUID
     """A tag no transaction carries yet: linking it is a valid insert for its own tenant."""
     transaction_id: UUID
+    import_id: UUID
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         ),
     )
     container.members.invite(caller, f"convidado-{name}@example.com", Role.VIEWER)
-    statement = f"date,title,amount\n2026-10-02,Padaria {name},7.50\n".encode()
-    container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
+    # The second line cannot be read: an issue of the import.
+    statement = f"date,title,amount\n2026-10-02,Padaria {name},7.50\n2026-10-03,X,?\n".encode()
+    record = container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
     return Tenant(
         id=tenant_id,
         user_id=user_id,
@@ -93,6 +95,7 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         tag_id=transaction.tag_links[0].tag_id,
         spare_tag_id=spare.id,
         transaction_id=transaction.id,
+        import_id=record.id,
     )
 
 
@@ -231,15 +234,18 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "type, occurred_at, envelope) VALUES (:id, :tenant, 'Transaction', "
         ":transaction, 99, 'TransactionUpdated', :now, '{}')",
         "imports": "INSERT INTO imports (id, tenant_id, account_id, filename, lake_key, status, "
-        "rows_read, imported, duplicates, rejected, duplicate_decisions, started_at) VALUES "
+        "rows_read, imported, duplicates, rejected, started_at) VALUES "
         "(:id, :tenant, :account, 'intrusa.csv', 'raw/intrusa.csv', 'completed', 0, 0, 0, "
-        "'[]', '[]', :now)",
+        "0, :now)",
+        "import_issues": "INSERT INTO import_issues (import_id, position, tenant_id, kind, line, "
+        "reason) VALUES (:import_, 99, :tenant, 'rejected', 1, 'intrusa')",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",
         account=target.account_id,
         transaction=target.transaction_id,
         tag=target.spare_tag_id,
+        import_=target.import_id,
     )
     assert set(statements) == set(TENANT_TABLES)
     return statements[table], values

@@ -38,7 +38,8 @@ def test_the_same_file_twice_creates_nothing_the_second_time(owner):
     ok(_upload(owner, account, path), 201)
     again = ok(_upload(owner, account, path), 201)
     assert (again["imported"], again["duplicates"]) == (0, again["rows_read"])
-    assert all(decision["reason"] for decision in again["duplicate_decisions"])
+    assert [issue["kind"] for issue in again["issues"]] == ["duplicate"] * again["duplicates"]
+    assert all(issue["reason"] and issue["matched_transaction_id"] for issue in again["issues"])
 
 
 def test_rows_that_cannot_be_read_are_reported_with_their_line(owner):
@@ -46,8 +47,31 @@ def test_rows_that_cannot_be_read_are_reported_with_their_line(owner):
         _upload(owner, _account(owner, "credit_card"), FIXTURES / "csv" / "broken_rows.csv"), 201
     )
     assert report["status"] == "completed"
-    assert report["rejected"]
-    assert all(row["line"] > 1 and row["reason"] for row in report["rejected"])
+    assert report["rejected"] == 4
+    rejected = [issue for issue in report["issues"] if issue["kind"] == "rejected"]
+    assert [row["line"] for row in rejected] == [3, 4, 5, 7]
+    assert all(row["reason"] for row in rejected)
+
+
+def test_every_issue_of_a_large_import_is_a_page_away(owner, tmp_path):
+    rows = [f"2024-01-{day:02d},Compra {n},x{n}" for n in range(130) for day in (5,)]
+    path = tmp_path / "nubank.csv"
+    path.write_text("date,title,amount\n2024-01-05,Café,5.00\n" + "\n".join(rows) + "\n")
+    report = ok(_upload(owner, _account(owner, "credit_card"), path), 201)
+    assert (report["imported"], report["rejected"]) == (1, 130)
+    assert len(report["issues"]) == 100  # the report shows the first ones
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"kind": "rejected", "limit": 50, **({"cursor": cursor} if cursor else {})}
+        page = ok(owner.get(f"/v1/imports/{report['id']}/issues", params=params))
+        seen.extend(issue["line"] for issue in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(range(3, 133))
+    problem(owner.get(f"/v1/imports/{report['id']}/issues", params={"cursor": "x"}), 422)
 
 
 def test_a_file_no_reader_understands_fails_with_a_reason_and_imports_nothing(owner, tmp_path):
