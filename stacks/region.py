@@ -7,21 +7,23 @@ stacks' dependencies encode; ``cdk deploy --all`` follows it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
-from aws_cdk import Duration, Environment, Stack, Tags
+from aws_cdk import Duration, Environment, Stack, Stage, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.config import ROOT, StageConfig
+from stacks.config import StageConfig
 from stacks.constructs.api import Api
 from stacks.constructs.database import Database
 from stacks.constructs.events import Events
 from stacks.constructs.function import FluxoFunction, FunctionDefaults
 from stacks.constructs.identity import Identity
-from stacks.constructs.lake import Lake, ReplicaLake
+from stacks.constructs.imports import IMPORTS_SIZING, StatementDrops
+from stacks.constructs.lake import BANK_STATEMENTS, IMPORT_REPORTS, Lake, ReplicaLake
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
 from stacks.constructs.search import Search
@@ -32,6 +34,9 @@ API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "transactions": ("accounts", "categories", "tags", "transactions"),
     "imports": ("imports",),
 }
+# The imports function also imports statements dropped into the lake (StatementDrops), which
+# takes minutes for a large file; its API calls stay limited to 29 s by API Gateway.
+API_SIZING = {"imports": IMPORTS_SIZING}
 
 
 class ReplicaLakeStack(Stack):
@@ -106,7 +111,9 @@ class ServiceStack(Stack):
         self.defaults = FunctionDefaults(
             stage=config.stage,
             layer=layer,
-            staging=ROOT / "build" / "functions" / self.stack_name,
+            # Inside this synthesis's output: two synths at once (parallel test workers, or a
+            # test run beside `make synth`) never copy code into the same directory.
+            staging=Path(_outdir(self)) / ".functions" / self.stack_name,
             key=self.key,
             vpc=self.network.vpc,
             security_groups=(self.network.functions_security_group,),
@@ -130,6 +137,7 @@ class ServiceStack(Stack):
             identity=self.identity,
             defaults=self.defaults,
             contexts=API_CONTEXTS,
+            sizing=API_SIZING,
         )
         self.outbox_sweep = FluxoFunction(
             self,
@@ -158,6 +166,23 @@ class ServiceStack(Stack):
         for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.database.grant_connect(function.role)
             self.events.bus.grant_put_events_to(function.role)
+        imports = self.api.functions["imports"]
+        self.statement_drops: StatementDrops | None = None
+        if self.lake:
+            # The imports function keeps the originals of uploads under raw/bank_statements/,
+            # reads the files dropped there, and writes one report per import under
+            # processed/import_reports/: nothing else in the lake, and no delete.
+            self.lake.grant_objects(
+                imports.role, read=[BANK_STATEMENTS], write=[BANK_STATEMENTS, IMPORT_REPORTS]
+            )
+            self.statement_drops = StatementDrops(
+                self, "StatementDrops", lake=self.lake, key=self.key, consumer=imports
+            )
+        # The standby has no writable lake: its functions name the replica bucket, which only
+        # replication writes. Its imports function gets no grant there and no S3 trigger (a
+        # trigger on the replica would import every replicated drop a second time): a file
+        # dropped into the replica is not imported, and uploads cannot keep their original, so
+        # imports wait for failback (docs/runbooks/disaster-recovery.md, gap V).
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -169,8 +194,16 @@ class ServiceStack(Stack):
             queues=[
                 *(function.dead_letters for function in self.api.functions.values()),
                 *self.events.dead_letter_queues,
+                *([self.statement_drops.queue.queue] if self.statement_drops else []),
             ],
         )
+
+
+def _outdir(scope: Construct) -> str:
+    stage = Stage.of(scope)
+    if stage is None:
+        raise RuntimeError("a ServiceStack must be inside a CDK App")
+    return stage.outdir
 
 
 # CDK offers tags to these, but their CloudFormation schema refuses them.

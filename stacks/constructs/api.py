@@ -12,7 +12,7 @@ from constructs import Construct
 
 from shared.http.headers import CORS_METHODS, CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS
 from stacks.config import StageConfig
-from stacks.constructs.function import FluxoFunction, FunctionDefaults
+from stacks.constructs.function import FluxoFunction, FunctionDefaults, Sizing
 from stacks.constructs.identity import Identity
 from stacks.constructs.nag import acknowledge
 
@@ -32,7 +32,9 @@ MANAGED_RULE_GROUPS = (
 
 class Api(Construct):
     """``contexts`` maps a context (a package under ``functions/``) to the first path segments
-    under ``/v1`` it serves; each gets one function and ``/v1/<segment>`` plus everything below."""
+    under ``/v1`` it serves; each gets one function and ``/v1/<segment>`` plus everything below.
+    ``sizing`` gives a context's function more memory or time than the house default (for work
+    it also does outside the API, such as consuming a queue)."""
 
     def __init__(
         self,
@@ -43,8 +45,12 @@ class Api(Construct):
         identity: Identity,
         defaults: FunctionDefaults,
         contexts: Mapping[str, tuple[str, ...]],
+        sizing: Mapping[str, Sizing] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        unknown = set(sizing or {}) - set(contexts)
+        if unknown:
+            raise ValueError(f"sizing names contexts that do not exist: {sorted(unknown)}")
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -103,6 +109,8 @@ class Api(Construct):
                 defaults=defaults,
                 context=context,
                 description=f"Fluxo API: the {context} context",
+                memory_mb=(sizing or {}).get(context, Sizing()).memory_mb,
+                timeout=(sizing or {}).get(context, Sizing()).timeout,
             )
             for context in contexts
         }

@@ -21,6 +21,7 @@ from stacks.config import StageConfig
 
 DEAD_LETTER_RETENTION = Duration.days(14)  # SQS's maximum: two weeks to look and redrive
 DEFAULT_MAX_MESSAGE_AGE = Duration.minutes(15)
+DEFAULT_RETENTION = Duration.days(4)  # SQS's own default, written out rather than implied
 
 _DEAD_LETTER_REASON = "this queue is itself a dead-letter queue: nothing is redriven from it"
 
@@ -73,6 +74,8 @@ class ConsumerQueue(Construct):
 
     ``visibility_timeout`` should be at least six times the consumer's timeout (AWS's advice for
     Lambda event source mappings), so a batch is not received twice while it is processed.
+    ``retention_period`` is how long an unprocessed message waits (its dead-letter queue keeps
+    messages 14 days, counted from when they were first sent).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class ConsumerQueue(Construct):
         visibility_timeout: Duration,
         max_receive_count: int = 5,
         max_message_age: Duration = DEFAULT_MAX_MESSAGE_AGE,
+        retention_period: Duration = DEFAULT_RETENTION,
     ) -> None:
         super().__init__(scope, construct_id)
         path = self.node.path
@@ -96,6 +100,7 @@ class ConsumerQueue(Construct):
             encryption_master_key=key,
             enforce_ssl=True,
             visibility_timeout=visibility_timeout,
+            retention_period=retention_period,
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letters, max_receive_count=max_receive_count
             ),

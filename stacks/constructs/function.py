@@ -37,6 +37,15 @@ class FunctionDefaults:
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """Memory and timeout of one function, where the house default (512 MB, 29 s) is not enough."""
+
+    memory_mb: int = 512
+    timeout: Duration | None = None
+    """None: 29 s, API Gateway's own limit for a synchronous call."""
+
+
 class FluxoFunction(Construct):
     """A Python function on arm64 with Powertools settings, JSON logs kept for a set time,
     X-Ray tracing, its own role (no managed policies), and a dead-letter queue for async calls.

@@ -7,15 +7,19 @@ key, its own access logs), so the standby has the lake when the primary region i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces import aws_s3 as s3_refs
 from constructs import Construct, IConstruct, IValidation
 
 from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge
 
 RAW = "raw/"
 """Files exactly as users dropped or uploaded them (bank statements, OFX)."""
@@ -26,6 +30,12 @@ MODELS = "models/"
 REPORTS = "reports/"
 """Monthly and weekly reports as sent."""
 PREFIXES = (RAW, PROCESSED, MODELS, REPORTS)
+
+BANK_STATEMENTS = f"{RAW}bank_statements/"
+"""Bank statements: ``{tenant}/{user}/{account}/{file}`` dropped to be imported, and the
+originals of files uploaded through the API (``{tenant}/{user}/{import}/{file}``)."""
+IMPORT_REPORTS = f"{PROCESSED}import_reports/"
+"""One JSON report per imported file."""
 
 # Log delivery is authorised by a bucket policy for logging.s3.amazonaws.com, never by the
 # LogDeliveryWrite ACL (ACLs stay disabled); set here so it holds without cdk.json's context.
@@ -248,9 +258,7 @@ class Lake(Construct):
         """Lets ``grantable`` read, write and delete objects under ``prefix`` (one of the
         prefix constants, or a folder below one, ending in ``/``) and list only that prefix;
         the key may be used only through S3 for this bucket."""
-        if not prefix.endswith("/") or not prefix.startswith(PREFIXES):
-            raise ValueError(f"prefix must be under one of {PREFIXES} and end in '/': {prefix!r}")
-        region = Stack.of(self).region
+        _check_prefix(prefix)
         grant = iam.Grant.add_to_principal(
             grantee=grantable,
             actions=[
@@ -271,12 +279,80 @@ class Lake(Construct):
             resource_arns=[self.bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         )
-        keys = iam.Grant.add_to_principal(
+        keys = self._grant_key_through_s3(grantable, ["kms:Decrypt", "kms:GenerateDataKey"])
+        _acknowledge_objects(
+            grantable,
+            [self.bucket.arn_for_objects(f"{prefix}*")],
+            reason=f"the objects under {prefix} in the lake, which this function works on; "
+            "nothing else in the bucket",
+        )
+        return grant.combine(listing).combine(keys)
+
+    def grant_objects(
+        self,
+        grantable: iam.IGrantable,
+        *,
+        read: Sequence[str] = (),
+        write: Sequence[str] = (),
+    ) -> iam.Grant:
+        """Lets ``grantable`` read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects under
+        each ``read`` prefix and list those keys (without ``s3:ListBucket`` S3 answers a
+        missing key with 403, not 404, and a file gone before its import would look like a
+        failure worth retrying); create or overwrite (``s3:PutObject``) those under each
+        ``write`` prefix, and abort its own failed multipart uploads; nothing else: no
+        delete, no tags, no other prefix. Prefixes are folders under one of the prefix
+        constants, ending in ``/``.
+
+        The key may be used only through S3 for this bucket: ``kms:Decrypt`` to read (and to
+        finish a multipart upload), ``kms:GenerateDataKey`` to write."""
+        if not read and not write:
+            raise ValueError("grant_objects needs at least one read or write prefix")
+        for prefix in (*read, *write):
+            _check_prefix(prefix)
+        grant: iam.Grant | None = None
+        for actions, prefixes in (
+            (["s3:GetObject", "s3:GetObjectVersion"], read),
+            (["s3:PutObject", "s3:AbortMultipartUpload"], write),
+        ):
+            if prefixes:
+                added = iam.Grant.add_to_principal(
+                    grantee=grantable,
+                    actions=actions,
+                    resource_arns=[self.bucket.arn_for_objects(f"{p}*") for p in prefixes],
+                )
+                grant = added if grant is None else grant.combine(added)
+        if read:
+            listing = iam.Grant.add_to_principal(
+                grantee=grantable,
+                actions=["s3:ListBucket"],
+                resource_arns=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in read]}},
+            )
+            grant = listing if grant is None else grant.combine(listing)
+        key_actions = (["kms:Decrypt"] if read else []) + (
+            ["kms:Decrypt", "kms:GenerateDataKey"] if write else []
+        )
+        keys = self._grant_key_through_s3(grantable, sorted(set(key_actions)))
+        prefixes = list(dict.fromkeys((*read, *write)))
+        _acknowledge_objects(
+            grantable,
+            [self.bucket.arn_for_objects(f"{p}*") for p in prefixes],
+            reason="the objects under one prefix of the lake that this function reads or "
+            "writes (" + ", ".join(prefixes) + "); no delete, and nothing else in the bucket",
+        )
+        assert grant is not None
+        return grant.combine(keys)
+
+    def _grant_key_through_s3(self, grantable: iam.IGrantable, actions: list[str]) -> iam.Grant:
+        """The stage key, only through S3 in this region, only for this bucket's objects (with
+        bucket keys on, S3's encryption context is the bucket ARN; object ARNs for objects
+        written before)."""
+        return iam.Grant.add_to_principal(
             grantee=grantable,
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            actions=actions,
             resource_arns=[self._key.key_arn],
             conditions={
-                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                "StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"},
                 "StringLike": {
                     "kms:EncryptionContext:aws:s3:arn": [
                         self.bucket.bucket_arn,
@@ -285,18 +361,112 @@ class Lake(Construct):
                 },
             },
         )
-        # The finding is on the principal's policy: acknowledge next to the principal (the
-        # function's role when given a function), else next to what was given.
-        principal = grantable.grant_principal
-        holder = principal if isinstance(principal, Construct) else grantable
-        if isinstance(holder, Construct):
-            acknowledge_wildcard_resources(
-                holder,
-                [self.bucket.arn_for_objects(f"{prefix}*")],
-                reason=f"the objects under {prefix} in the lake, which this function works on; "
-                "nothing else in the bucket",
+
+    def notify_queue(self, queue: sqs.Queue, *, prefix: str) -> None:
+        """Sends an S3 event notification to ``queue`` for every object created under
+        ``prefix``. Only this bucket, in this account, may send to the queue (its queue
+        policy), and S3 may use the queue's key to do so (its key policy).
+
+        Not CDK's ``SqsDestination``: for a queue encrypted with the key that also encrypts
+        this bucket, it puts the bucket's ARN into the key policy (a dependency cycle, key →
+        bucket → key, that CloudFormation refuses) and adds an unconditioned statement letting
+        any S3 request use the key. Here the key policy cannot name the bucket for the same
+        reason; it allows S3 only for requests from this account, and only through SQS queues
+        of this account and region (SQS's encryption context is the queue ARN)."""
+        _check_prefix(prefix)
+        key = queue.encryption_master_key
+        if not isinstance(key, kms.Key):
+            raise ValueError("notify_queue needs a queue encrypted with a key of this app")
+        stack = Stack.of(self)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3NotifiesEncryptedQueues",
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:sqs:arn": stack.format_arn(
+                            service="sqs", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
+                        )
+                    },
+                },
             )
-        return grant.combine(listing).combine(keys)
+        )
+        self.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            _QueueDestination(queue),
+            s3.NotificationKeyFilter(prefix=prefix),
+        )
+        _acknowledge_notifications_handler(stack)
+
+
+@jsii.implements(s3.IBucketNotificationDestination)
+class _QueueDestination:
+    """An SQS queue as a notification target: the queue policy lets S3 send for this bucket
+    of this account only (``aws:SourceArn`` and ``aws:SourceAccount``, the confused-deputy
+    guard AWS recommends), and the notification waits for that policy (S3 checks it)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, scope: Construct, bucket: s3_refs.IBucketRef
+    ) -> s3.BucketNotificationDestinationConfig:
+        added = self._queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3SendsNotificationsOfTheLake",
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self._queue.queue_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_ref.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(scope).account},
+                },
+            )
+        )
+        return s3.BucketNotificationDestinationConfig(
+            arn=self._queue.queue_arn,
+            type=s3.BucketNotificationDestinationType.QUEUE,
+            dependencies=[added.policy_dependable] if added.policy_dependable else None,
+        )
+
+
+# CDK's single function per stack behind Custom::S3BucketNotifications (aws-s3's
+# BucketNotificationsHandler, a fixed id).
+_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+
+
+def _acknowledge_notifications_handler(stack: Stack) -> None:
+    handler = stack.node.try_find_child(_NOTIFICATIONS_HANDLER)
+    if handler is None:
+        raise RuntimeError(f"CDK's bucket notifications handler is not {_NOTIFICATIONS_HANDLER}")
+    acknowledge(
+        handler,
+        {
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]": (
+                "CDK's deploy-time handler for the lake's event notifications writes only its "
+                "own logs with the basic execution policy; its one other permission is "
+                "s3:PutBucketNotification on the lake bucket"
+            ),
+        },
+    )
+
+
+def _check_prefix(prefix: str) -> None:
+    if not prefix.endswith("/") or not prefix.startswith(PREFIXES):
+        raise ValueError(f"prefix must be under one of {PREFIXES} and end in '/': {prefix!r}")
+
+
+def _acknowledge_objects(grantable: iam.IGrantable, resources: list[str], reason: str) -> None:
+    """The IAM5 finding is on the principal's policy: acknowledged next to the principal (the
+    function's role when given a function), else next to what was given."""
+    principal = grantable.grant_principal
+    holder = principal if isinstance(principal, Construct) else grantable
+    if isinstance(holder, Construct):
+        acknowledge_wildcard_resources(holder, resources, reason=reason)
 
 
 def acknowledge_wildcard_resources(scope: IConstruct, resources: list[str], reason: str) -> None:
