@@ -17,12 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from uuid import uuid4
 
 import psycopg
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.support import DEFAULT_SERVER, plain, scratch_database
 from shared.bootstrap import bootstrap
 from shared.db.migrate import upgrade
 from shared.demo.generator import generate_household
@@ -43,9 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=20)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--url", default=DEFAULT_SERVER)
     args = parser.parse_args()
-    with _scratch_database(args.url) as url:
+    with scratch_database(args.url) as url:
         _run(url, args.households, args.months)
 
 
@@ -68,7 +66,7 @@ def _run(url: str, households: int, months: int) -> None:
     caller = Caller(Principal(loaded[0].user_id, tenant, frozenset({Role.OWNER})), tenant)
     query = TransactionQuery(sort=TransactionSort.DATE_DESC, limit=50)
     service_ms = _median_ms(lambda: container.transactions.list(caller, query))
-    with psycopg.connect(_plain(url)) as connection:
+    with psycopg.connect(plain(url)) as connection:
         raw_ms = _median_ms(lambda: connection.execute(PAGE_SQL, (tenant,)).fetchall())
     print(
         f"read: one page of 50; service {service_ms:.2f} ms, raw SQL {raw_ms:.2f} ms, "
@@ -79,7 +77,7 @@ def _run(url: str, households: int, months: int) -> None:
 
 def _copy_same_rows(url: str) -> float:
     """Copies every transaction row into an empty clone of the table: the write floor."""
-    with psycopg.connect(_plain(url), autocommit=True) as connection:
+    with psycopg.connect(plain(url), autocommit=True) as connection:
         connection.execute("CREATE TEMP TABLE copy_target (LIKE transactions INCLUDING ALL)")
         rows = connection.execute("SELECT * FROM transactions").fetchall()
         started = time.perf_counter()
@@ -97,27 +95,6 @@ def _median_ms(action: Callable[[], object], runs: int = 30) -> float:
         action()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
-
-
-def _plain(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-class _scratch_database:  # noqa: N801 - reads as a context manager
-    def __init__(self, server_url: str) -> None:
-        self.server = make_url(server_url).set(drivername="postgresql+psycopg")
-        self.name = f"fluxo_bench_{uuid4().hex[:8]}"
-
-    def __enter__(self) -> str:
-        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return self.server.set(database=self.name).render_as_string(hide_password=False)
-
-    def __exit__(self, *_: object) -> None:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 if __name__ == "__main__":
