@@ -21,7 +21,7 @@ from shared.identity.cognito import CognitoVerifier
 from shared.identity.gateway import GatewayClaims
 from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
-from shared.ports import Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
+from shared.ports import Categoriser, Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
 from shared.services.accounts import AccountService
 from shared.services.categories import CategoryService
 from shared.services.imports import ImportService
@@ -81,8 +81,16 @@ class Container:
         return TransactionService(self.unit_of_work, self.clock)
 
     @cached_property
+    def categoriser(self) -> Categoriser:
+        from shared.categorisation.base import BaseCategoriser
+
+        return BaseCategoriser()
+
+    @cached_property
     def imports(self) -> ImportService:
-        return ImportService(self.unit_of_work, self.clock, self.object_store, self.relay)
+        return ImportService(
+            self.unit_of_work, self.clock, self.object_store, self.relay, self.categoriser
+        )
 
     def close(self) -> None:
         self.db.dispose()

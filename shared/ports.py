@@ -13,6 +13,7 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from events.envelope import DomainEvent
+    from shared.categorisation.model import LineToCategorise, Verdict
     from shared.domain.access import Principal
 
 
@@ -95,3 +96,11 @@ class IdentityDirectory(Protocol):
 
     def find_or_invite(self, email: str, name: str | None) -> UUID:
         """The subject id of the person with this e-mail, creating (and inviting) them if new."""
+
+
+class Categoriser(Protocol):
+    """Decides the merchant and the category of statement lines, many per call (an import
+    categorises each chunk at once). A verdict below ``REVIEW_BELOW`` confidence leaves the line
+    uncategorised, waiting for review."""
+
+    def categorise(self, lines: Sequence[LineToCategorise]) -> list[Verdict]: ...

@@ -24,6 +24,7 @@ class CategorySource(StrEnum):
     LEARNED = "learned"
     MODEL = "model"
     IMPORT = "import"
+    BASE = "base"
 
 
 class TransactionType(StrEnum):

@@ -32,7 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from difflib import SequenceMatcher
 from itertools import islice
@@ -43,6 +43,7 @@ from sqlalchemy import Table
 
 from events.envelope import DomainEvent, EventMetadata
 from events.imports import IMPORTED_PER_EVENT, ImportCompleted
+from shared.categorisation.model import REVIEW_BELOW, LineToCategorise, Verdict
 from shared.db.bulk import BulkWriter
 from shared.db.models import Account, ImportIssue, ImportRecord, OutboxEvent, Transaction
 from shared.db.unit_of_work import UnitOfWork, outbox_values
@@ -52,7 +53,7 @@ from shared.domain.money import Money
 from shared.domain.transactions import TransactionStatus
 from shared.imports.detect import open_statement
 from shared.imports.model import FileRejected, RowError, StatementLine, StatementStream
-from shared.ports import Clock, ObjectStore
+from shared.ports import Categoriser, Clock, ObjectStore
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.transaction_events import record_changes, snapshot
 from shared.services.transactions import value_issues
@@ -194,11 +195,13 @@ class ImportService:
         clock: Clock,
         object_store: ObjectStore,
         delivery: EventDelivery | None = None,
+        categoriser: Categoriser | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._store = object_store
         self._delivery = delivery
+        self._categoriser = categoriser
 
     def import_file(
         self,
@@ -292,7 +295,9 @@ class ImportService:
             else:
                 record.format = statement.format.value
                 record.profile = statement.profile or target.profile
-                importer = _Importer(uow, caller, self._clock, account, record, target.progress)
+                importer = _Importer(
+                    uow, caller, self._clock, account, record, target.progress, self._categoriser
+                )
                 parts = importer.run(statement)
             record.finished_at = self._clock.now()
             uow.record(self._completed(caller, record, parts + 1), deliver_after_commit=False)
@@ -369,9 +374,11 @@ class _Importer:
         account: Account,
         record: ImportRecord,
         progress: Progress | None = None,
+        categoriser: Categoriser | None = None,
     ) -> None:
         self.uow = uow
         self.progress = progress
+        self.categoriser = categoriser
         self.caller = caller
         self.clock = clock
         self.account = account
@@ -392,6 +399,9 @@ class _Importer:
         quantum = Money(Decimal(0), account.currency).quantized().amount
         self.wire_account = _WireAccount(str(account.id), account.currency, quantum)
         self.writer: BulkWriter
+        self.category_ids = {
+            category.slug: category.id for category in uow.categories.all() if not category.archived
+        }
 
     def run(self, statement: StatementStream) -> int:
         """Imports every row; returns how many ``TransactionsImported`` events were recorded."""
@@ -427,7 +437,8 @@ class _Importer:
             self.uow.flush()  # a pending entry just booked, before the writer takes over
         else:
             new = lines
-        rows = [self._row(line) for line in new]
+        verdicts = self._verdicts(new)
+        rows = [self._row(line, verdict) for line, verdict in zip(new, verdicts, strict=True)]
         self.record.imported += len(rows)
         for start in range(0, len(rows), IMPORTED_PER_EVENT):
             self._announce(rows[start : start + IMPORTED_PER_EVENT])
@@ -627,7 +638,25 @@ class _Importer:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _row(self, line: StatementLine) -> dict[str, Any]:
+    def _verdicts(self, lines: Sequence[StatementLine]) -> Sequence[Verdict | None]:
+        """Every line through the categoriser, the chunk in one call."""
+        if self.categoriser is None or not lines:
+            return [None] * len(lines)
+        return self.categoriser.categorise(
+            [
+                LineToCategorise(
+                    description=line.description,
+                    amount=line.amount,
+                    type=line.type,
+                    mcc=line.mcc,
+                    counterparty_name=line.counterparty_name,
+                    category_hint=line.category_hint,
+                )
+                for line in lines
+            ]
+        )
+
+    def _row(self, line: StatementLine, verdict: Verdict | None) -> dict[str, Any]:
         """The row's own values; what every row of the import shares is the writer's."""
         row: dict[str, Any] = {
             "id": uuid4(),
@@ -636,12 +665,19 @@ class _Importer:
             "description": line.description,
             "status": line.status,
         }
+        merchant = line.counterparty_name or (verdict.merchant if verdict else None)
+        category_id = None
+        if verdict is not None and verdict.slug and verdict.confidence >= REVIEW_BELOW:
+            category_id = self.category_ids.get(verdict.slug)
         optional = {
             "value_on": line.value_on,
             "booked_at": line.booked_at,
-            "merchant": line.counterparty_name[:_MERCHANT_LENGTH]
-            if line.counterparty_name
-            else None,
+            "merchant": merchant[:_MERCHANT_LENGTH] if merchant else None,
+            "category_id": category_id,
+            "category_source": verdict.source if category_id and verdict else None,
+            "category_confidence": (
+                Decimal(f"{verdict.confidence:.4f}") if category_id and verdict else None
+            ),
             "type": line.type[:_TYPE_LENGTH] if line.type else None,
             "counterparty_document": _fits(line.counterparty_document, _DOCUMENT_LENGTH),
             "instalment_number": line.instalment_number,
@@ -688,6 +724,18 @@ _WIRE_NAMES = {
 }
 
 
+def _wire_value(value: Any) -> Any:
+    """As pydantic writes it in JSON mode: dates ISO, ids and decimals as strings (a decimal
+    normalised, as snapshots hold it)."""
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
 def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
@@ -707,7 +755,7 @@ def _wire(row: dict[str, Any], account: _WireAccount) -> dict[str, Any]:
     for name, value in row.items():
         wire_name = _WIRE_NAMES.get(name)
         if wire_name is not None:
-            wire[wire_name] = value.isoformat() if isinstance(value, date | datetime) else value
+            wire[wire_name] = _wire_value(value)
     return wire
 
 

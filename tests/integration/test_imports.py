@@ -14,10 +14,15 @@ from sqlalchemy import select
 
 from events.imports import TransactionsImported
 from shared.bootstrap import Container
-from shared.db.models import ImportIssue, ImportRecord, OutboxEvent, Transaction
+from shared.db.models import Category, ImportIssue, ImportRecord, OutboxEvent, Transaction
 from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound
-from shared.domain.transactions import AccountKind, TransactionStatus
+from shared.domain.transactions import (
+    AccountKind,
+    TransactionFilter,
+    TransactionQuery,
+    TransactionStatus,
+)
 from shared.services.access import Caller
 from shared.services.accounts import NewAccount
 from shared.services.imports import normalise, safe_filename
@@ -484,15 +489,18 @@ def test_given_text_with_tabs_backslashes_and_line_breaks_then_it_is_stored_as_w
     assert part.envelope["data"]["transactions"][0]["description"] == description
 
 
-def test_the_announced_transactions_are_exactly_what_was_stored(
-    container: Container, caller: Caller, account_id: UUID
-) -> None:
-    record = container.imports.import_file(
-        caller,
-        account_id,
+@pytest.mark.parametrize(
+    "data",
+    [
         _fixture("openfinance/credit_card_transactions_v2.json"),
-        filename="card.json",
-    )
+        _csv("2024-01-05,IFD*PIZZARIA DOM PEPE,59.90", "2024-01-07,XPTO 4471 ZZ,10.00"),
+    ],
+    ids=["open-finance-card", "categorised-csv"],
+)
+def test_the_announced_transactions_are_exactly_what_was_stored(
+    container: Container, caller: Caller, account_id: UUID, data: bytes
+) -> None:
+    record = container.imports.import_file(caller, account_id, data, filename="card")
 
     stored = {row.id: row for row in _transactions(container, account_id)}
     [part] = [e for e in _events(container, caller.tenant_id) if e.type == "TransactionsImported"]
@@ -501,3 +509,63 @@ def test_the_announced_transactions_are_exactly_what_was_stored(
     for item in announced:
         expected = snapshot(stored[item.id]).model_dump()
         assert item.model_dump(exclude={"id"}) == expected
+
+
+# -- categorisation ----------------------------------------------------------------------------
+
+
+def _slugs(container: Container, account_id: UUID) -> dict[str, tuple[str | None, Any, Any, Any]]:
+    with container.db.admin_session() as session:
+        slugs = {c.id: c.slug for c in session.scalars(select(Category))}
+    return {
+        row.description: (
+            slugs.get(row.category_id) if row.category_id else None,
+            row.category_source,
+            row.category_confidence,
+            row.merchant,
+        )
+        for row in _transactions(container, account_id)
+    }
+
+
+def test_every_imported_line_goes_through_the_categoriser(
+    container: Container, caller: Caller, account_id: UUID
+) -> None:
+    data = _csv(
+        "2024-01-05,IFD*PIZZARIA DOM PEPE,59.90",
+        "2024-01-06,NETFLIX.COM,55.90",
+        "2024-01-07,XPTO 4471 ZZ,10.00",
+    )
+
+    record = container.imports.import_file(caller, account_id, data, filename="card.csv")
+
+    assert record.imported == 3
+    found = _slugs(container, account_id)
+    assert found["IFD*PIZZARIA DOM PEPE"][:2] == ("food_delivery", "base")
+    assert found["IFD*PIZZARIA DOM PEPE"][2] >= Decimal("0.6")
+    assert found["IFD*PIZZARIA DOM PEPE"][3] == "Pizzaria Dom Pepe"
+    assert found["NETFLIX.COM"][:2] == ("streaming", "base")
+    # Undecided: no category, waiting for review; the merchant is still cleaned.
+    assert found["XPTO 4471 ZZ"] == (None, None, None, "Xpto 4471 Zz")
+    page = container.transactions.list(
+        caller, TransactionQuery(filter=TransactionFilter(uncategorized=True))
+    )
+    assert [item.description for item in page.items] == ["XPTO 4471 ZZ"]
+
+
+def test_an_archived_category_is_not_given_to_imported_lines(
+    container: Container, caller: Caller, account_id: UUID
+) -> None:
+    with container.db.admin_session() as session:
+        streaming = session.scalars(
+            select(Category.id).where(
+                Category.tenant_id == caller.tenant_id, Category.slug == "streaming"
+            )
+        ).one()
+    container.categories.update(caller, streaming, {"archived": True})
+
+    container.imports.import_file(
+        caller, account_id, _csv("2024-01-06,NETFLIX.COM,55.90"), filename="card.csv"
+    )
+
+    assert _slugs(container, account_id)["NETFLIX.COM"][0] is None
