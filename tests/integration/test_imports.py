@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from events.imports import TransactionsImported
@@ -569,3 +571,46 @@ def test_an_archived_category_is_not_given_to_imported_lines(
     )
 
     assert _slugs(container, account_id)["NETFLIX.COM"][0] is None
+
+
+# -- whatever arrives ----------------------------------------------------------------------------
+
+_SEEDS = [
+    _fixture("csv/nuconta.csv"),
+    _fixture("csv/banco_inter.csv"),
+    _fixture("ofx/itau_est_padded.ofx"),
+    _fixture("openfinance/accounts_transactions_v2.json"),
+]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.sampled_from(_SEEDS),
+    cut=st.integers(min_value=0, max_value=4000),
+    junk=st.binary(max_size=64),
+    name=st.sampled_from(["extrato.csv", "extrato.ofx", "extrato.json", "extrato"]),
+)
+def test_any_upload_ends_in_a_report_never_in_an_unexpected_error(
+    container: Container,
+    caller: Caller,
+    account_id: UUID,
+    seed: bytes,
+    cut: int,
+    junk: bytes,
+    name: str,
+) -> None:
+    data = seed[:cut] + junk + seed[cut:]
+
+    record = container.imports.import_file(caller, account_id, data, filename=name)
+
+    assert record.status in {"completed", "failed"}
+    assert (record.status == "failed") == (record.error is not None)
+    assert record.imported + record.duplicates <= record.rows_read
+    rejected = _issues(container, caller, record, "rejected")
+    assert len(rejected) == record.rejected
+    assert all(issue.line >= 0 and issue.reason for issue in rejected)
+    assert container.object_store.get(record.lake_key) == data

@@ -88,6 +88,26 @@ def test_a_file_above_the_upload_limit_is_refused_before_it_is_read(owner, setti
     problem(_upload(owner, _account(owner), big), 413)
 
 
+def test_a_two_gigabyte_upload_is_refused_by_its_declared_size_without_being_read(owner):
+    def body():
+        # The first of the 2 GiB a client would stream; the size it declares decides.
+        for _ in range(4):
+            yield b"x" * 65_536
+
+    response = owner.client.post(
+        "/v1/imports",
+        headers={
+            **owner.headers(),
+            "content-type": "multipart/form-data; boundary=fluxo",
+            "content-length": str(2 * 2**30),
+        },
+        content=body(),
+    )
+
+    assert problem(response, 413)["detail"].startswith("the body must be at most")
+    assert ok(owner.get("/v1/transactions"))["items"] == []
+
+
 def test_a_viewer_cannot_import(owner, container, client):
     account = _account(owner)
     ok(
