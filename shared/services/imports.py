@@ -10,7 +10,9 @@ unit of work: the whole import or none of it. Memory stays flat whatever the fil
 De-duplication, in order, for each line of the file:
 
 1. a line with an external id (OFX FITID, Open Finance ``transactionId``) is a duplicate when the
-   account already holds that id, or an earlier line of the file carries it;
+   account already holds that id, or an earlier line of the file carries it; otherwise it is
+   compared as in 2, but only with transactions stored without an id (the same movements
+   imported earlier from a file without ids), which then take its id;
 2. a line without one is compared by fingerprint (account, booked date, amount, normalised
    description): the k-th identical line of the file is a duplicate when the account held at
    least k transactions with that fingerprint before the import, so two identical purchases on
@@ -460,7 +462,7 @@ class _Importer:
         by_external_id = self.uow.transactions.by_external_ids(
             self.account.id, [line.external_id for line in lines if line.external_id]
         )
-        twins = self._stored_twins([line for line in lines if not line.external_id])
+        twins = self._stored_twins(lines)
         new: list[StatementLine] = []
         chunk_ids: dict[str, int] = {}
         for line in lines:
@@ -468,7 +470,7 @@ class _Importer:
                 if self._known_external_id(line, by_external_id, chunk_ids):
                     continue
                 chunk_ids[line.external_id] = line.line
-            elif self._stored_twin(line, twins):
+            if self._stored_twin(line, twins):
                 continue
             if line.status == TransactionStatus.BOOKED and self._pending_twin(line):
                 continue
@@ -557,6 +559,10 @@ class _Importer:
             return False
         print_ = fingerprint(line.booked_on, line.amount, line.description)
         stored = twins.get(print_)
+        if line.external_id and stored:
+            # A line the bank identifies matches only what was stored without an id (an
+            # earlier import of the same movements from a file without ids, a hand entry).
+            stored = [twin for twin in stored if twin.external_id is None]
         if not stored:
             return False
         seen = self.seen[print_]
@@ -574,6 +580,11 @@ class _Importer:
             "same date, amount and description as a stored transaction "
             f"(occurrence {seen + 1}; {len(stored)} already stored)"
         )
+        if line.external_id:
+            before = snapshot(twin)
+            twin.external_id = line.external_id
+            record_changes(self.uow, self.caller, twin, before, self.clock)
+            reason += f"; it now carries the external id {line.external_id!r}"
         self._duplicate(line, reason, twin.id)
         return True
 

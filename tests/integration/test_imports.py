@@ -614,3 +614,29 @@ def test_any_upload_ends_in_a_report_never_in_an_unexpected_error(
     assert len(rejected) == record.rejected
     assert all(issue.line >= 0 and issue.reason for issue in rejected)
     assert container.object_store.get(record.lake_key) == data
+
+
+def test_given_lines_stored_without_ids_when_a_file_with_ids_repeats_them_then_they_adopt_the_ids(
+    container: Container, caller: Caller, account_id: UUID
+) -> None:
+    # January from a CSV without ids, then the bank's export with ids for the same movements.
+    without_ids = "Data;Descrição;Valor\n05/01/2024;Pix enviado;-50,00\n06/01/2024;Padaria;-7,50\n"
+    with_ids = (
+        "Data,Valor,Identificador,Descrição\n"
+        "05/01/2024,-50.00,abc-1,Pix enviado\n"
+        "06/01/2024,-7.50,abc-2,Padaria\n"
+        "07/01/2024,-9.90,abc-3,Farmácia\n"
+    )
+    container.imports.import_file(caller, account_id, without_ids.encode(), filename="a.csv")
+
+    record = container.imports.import_file(caller, account_id, with_ids.encode(), filename="b.csv")
+    again = container.imports.import_file(caller, account_id, with_ids.encode(), filename="b.csv")
+
+    assert (record.imported, record.duplicates) == (1, 2)
+    reasons = [issue.reason for issue in _issues(container, caller, record, "duplicate")]
+    assert all("now carries the external id" in reason for reason in reasons)
+    stored = _transactions(container, account_id)
+    assert sorted(row.external_id or "" for row in stored) == ["abc-1", "abc-2", "abc-3"]
+    assert (again.imported, again.duplicates) == (0, 3)  # now matched by id
+    events = _events(container, caller.tenant_id)
+    assert sum(event.type == "TransactionUpdated" for event in events) == 2
