@@ -183,6 +183,41 @@ def import_statement(
         raise typer.Exit(code=1)
 
 
+ml = typer.Typer(help="Categorisation and the models.", no_args_is_help=True)
+app.add_typer(ml, name="ml")
+
+
+@ml.command("categorise")
+def ml_categorise(
+    csv_in: Annotated[
+        Path,
+        typer.Option("--csv", exists=True, dir_okay=False, help="CSV with a description column."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write; standard output if unset.")
+    ] = None,
+) -> None:
+    """Categorise a CSV of statement lines: the same rows, in order, with category,
+    subcategory, merchant, source, confidence and evidence added."""
+    import sys
+
+    from shared.categorisation.batch import BadCsv, categorise_csv
+
+    categoriser = _container().categoriser
+    with csv_in.open(encoding="utf-8-sig", newline="") as source:
+        try:
+            if out is None:
+                count = categorise_csv(source, sys.stdout, categoriser)
+                sys.stdout.flush()
+            else:
+                with out.open("w", encoding="utf-8", newline="") as target:
+                    count = categorise_csv(source, target, categoriser)
+        except BadCsv as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=2) from error
+    typer.echo(f"categorised {count} row(s)", err=True)
+
+
 _SHOWN_REJECTIONS = 50
 
 

@@ -51,11 +51,13 @@ class BaseCategoriser:
         return [self.one(line) for line in lines]
 
     def one(self, line: LineToCategorise) -> Verdict:
-        # Statements repeat their merchants month after month: decide each once.
-        return self._decide(line.description, line.counterparty_name, line.amount > 0)
+        # Statements repeat their merchants month after month: decide each once. A zero
+        # amount (none given) says nothing of the direction: any category may fit.
+        credit = None if line.amount == 0 else line.amount > 0
+        return self._decide(line.description, line.counterparty_name, credit)
 
     @lru_cache(maxsize=65_536)  # noqa: B019 - one categoriser per process, kept for its life
-    def _decide(self, description: str, counterparty: str | None, credit: bool) -> Verdict:
+    def _decide(self, description: str, counterparty: str | None, credit: bool | None) -> Verdict:
         merchant = normalise_merchant(counterparty or description)
         words = fold(split_glued(description)).split()
         best: tuple[str, _Entry] | None = None
@@ -82,9 +84,9 @@ class BaseCategoriser:
             return Verdict(transfer, merchant.name, SOURCE, KEYWORD_CONFIDENCE, evidence)
         return Verdict(None, merchant.name, SOURCE, 0.0, "no known merchant or word")
 
-    def _fits(self, slug: str, credit: bool) -> bool:
+    def _fits(self, slug: str, credit: bool | None) -> bool:
         sign = self._sign.get(slug, 0)
-        return sign == 0 or (sign > 0) == credit
+        return sign == 0 or credit is None or (sign > 0) == credit
 
 
 def _sign_by_slug() -> dict[str, int]:

@@ -54,7 +54,7 @@ def normalise_merchant(description: str) -> Merchant:
         text = pattern.sub(" ", text)
     text = _DOMAIN.sub("", text)
     text = _TRAILING_JUNK.sub("", " ".join(text.split()))
-    text = _TRAILING_JUNK.sub("", _city_tail(text)).strip(" -*/.")
+    text = _TRAILING_JUNK.sub("", _city_tail(text)).strip(" -*/.,;:")
     if not text:
         text = via or transfer or description.strip()[:_MAX_LENGTH]
     key = fold(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -219,3 +220,50 @@ def test_demo_loads_once_and_then_reports_it_is_already_there(fluxo: Fluxo, home
         principal = _dev_issuer(home).verify(token.group(1))
         assert principal.tenant_id == UUID(loaded.group(1))
         assert principal.roles == frozenset({Role.OWNER})
+
+
+def test_ml_categorise_adds_the_columns_to_every_row_in_order(fluxo: Fluxo, tmp_path: Path):
+    source = tmp_path / "lines.csv"
+    source.write_text(
+        "id,description,amount\n"
+        "1,IFD*PIZZARIA DOM PEPE,-59.90\n"
+        '2,"SALARIO EMPRESA, LTDA",5000.00\n'
+        "3,XPTO 4471,-1.00\n"
+        "4,NETFLIX.COM,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+
+    _succeeded(fluxo("ml", "categorise", "--csv", str(source), "--out", str(out)))
+    to_stdout = _succeeded(fluxo("ml", "categorise", "--csv", str(source)))
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
+    assert [(row["category"], row["subcategory"], row["source"]) for row in rows] == [
+        ("restaurants", "food_delivery", "base"),
+        ("income", "salary", "base"),
+        ("", "", ""),
+        ("subscriptions", "streaming", "base"),
+    ]
+    assert rows[0]["merchant"] == "Pizzaria Dom Pepe"
+    assert float(rows[0]["confidence"]) >= 0.6
+    assert to_stdout == out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("desc,amount\nx,1\n", "needs a 'description' column"),
+        ("description,amount\nPADARIA,1.234\n", "line 2"),
+    ],
+)
+def test_ml_categorise_refuses_a_csv_it_cannot_read_with_the_reason(
+    fluxo: Fluxo, tmp_path: Path, content: str, message: str
+):
+    source = tmp_path / "lines.csv"
+    source.write_text(content, encoding="utf-8")
+
+    completed = fluxo("ml", "categorise", "--csv", str(source))
+
+    assert completed.returncode == 2
+    assert message in completed.stderr
