@@ -4,11 +4,18 @@ A profile is data, not code: which columns carry the date, description and amoun
 name, compared without case, accents or extra spaces, or by position for headerless files), the
 date order and decimal separator to fall back on when the file itself does not decide, the sign
 convention, and what the file says about the account.
+
+A profile may also declare, each off unless present (what the reader does with them is in
+``csv_reader``): ``date_format``; a ``direction`` column with its ``debit_marks`` and
+``credit_marks``; an ``instalment`` column; ``end_markers``; ``skip_descriptions``;
+``skip_repeated_header``; ``continuation_lines``. A key the loader does not know is an error, so
+a misspelt feature fails loudly instead of being silently off.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +34,7 @@ __all__ = [
     "get_profile",
     "load_profiles",
     "normalise_name",
+    "parse_profile",
 ]
 
 Column = str | int
@@ -110,6 +118,16 @@ class Profile:
     delimiter: str | None
     has_header: bool = True
     columns_count: int | None = None
+    date_format: str | None = None
+    """A ``strptime`` format (``%Y%m%d``) for the date columns; None works the order out."""
+    direction_marks: dict[str, int] | None = None
+    """Normalised mark of the ``direction`` column → sign of the amount (-1 debit, 1 credit)."""
+    end_markers: tuple[str, ...] = ()
+    """Normalised text that starts the first non-empty cell of the row where the data ends."""
+    skip_description: re.Pattern[str] | None = None
+    """Rows whose normalised description cell matches it whole are not movements."""
+    skip_repeated_header: bool = False
+    continuation_lines: bool = False
 
     @property
     def generic(self) -> bool:
@@ -129,6 +147,30 @@ _ROLES = (
     "status",
     "type",
     "category",
+    "direction",
+    "instalment",
+)
+_KEYS = frozenset(
+    {
+        *_ROLES,
+        "name",
+        "header",
+        "has_header",
+        "columns_count",
+        "delimiter",
+        "date_order",
+        "date_format",
+        "decimal_separator",
+        "sign",
+        "account_hint",
+        "currency",
+        "debit_marks",
+        "credit_marks",
+        "end_markers",
+        "skip_descriptions",
+        "skip_repeated_header",
+        "continuation_lines",
+    }
 )
 
 
@@ -139,32 +181,77 @@ def normalise_name(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def _profile(raw: dict[str, Any]) -> Profile:
+def parse_profile(raw: dict[str, Any]) -> Profile:
+    """One profile from its JSON object; ``ValueError`` names what is wrong with it."""
+    name = raw.get("name", "?")
+    unknown = sorted(k for k in raw if not k.startswith("_") and k not in _KEYS)
+    if unknown:
+        raise ValueError(f"profile {name}: unknown keys {', '.join(unknown)}")
     roles: dict[str, tuple[Column, ...]] = {}
     for role in _ROLES:
         values = raw.get(role)
         if values:
             roles[role] = tuple(v if isinstance(v, int) else normalise_name(v) for v in values)
+    sign = SignConvention(raw.get("sign", "as_is"))
+    date_format = raw.get("date_format")
+    if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+        raise ValueError(f"profile {name}: date_format must be a strptime format such as %Y%m%d")
     return Profile(
         name=raw["name"],
         roles=roles,
         header=tuple(normalise_name(h) for h in raw.get("header", [])),
         date_order=DateOrder(raw["date_order"]),
         decimal_separator=raw["decimal_separator"],
-        sign=SignConvention(raw.get("sign", "as_is")),
+        sign=sign,
         account_hint=AccountHint(raw.get("account_hint", "unknown")),
         currency=raw.get("currency"),
         delimiter=raw.get("delimiter"),
         has_header=raw.get("has_header", True),
         columns_count=raw.get("columns_count"),
+        date_format=date_format,
+        direction_marks=_direction_marks(name, raw, roles, sign),
+        end_markers=tuple(normalise_name(m) for m in raw.get("end_markers", ()) if m.strip()),
+        skip_description=_one_pattern(name, raw.get("skip_descriptions", ())),
+        skip_repeated_header=bool(raw.get("skip_repeated_header", False)),
+        continuation_lines=bool(raw.get("continuation_lines", False)),
     )
+
+
+def _direction_marks(
+    name: str, raw: dict[str, Any], roles: dict[str, tuple[Column, ...]], sign: SignConvention
+) -> dict[str, int] | None:
+    debit = {normalise_name(m) for m in raw.get("debit_marks", ())}
+    credit = {normalise_name(m) for m in raw.get("credit_marks", ())}
+    if "direction" not in roles:
+        if debit or credit:
+            raise ValueError(f"profile {name}: debit_marks and credit_marks need a direction role")
+        return None
+    if "amount" not in roles:
+        raise ValueError(f"profile {name}: a direction column signs an amount column")
+    if sign is not SignConvention.AS_IS:
+        raise ValueError(f"profile {name}: the direction column gives the sign; sign must be as_is")
+    if not debit or not credit or "" in debit | credit:
+        raise ValueError(f"profile {name}: a direction role needs debit_marks and credit_marks")
+    if debit & credit:
+        raise ValueError(f"profile {name}: {sorted(debit & credit)} both debit and credit marks")
+    return {**dict.fromkeys(debit, -1), **dict.fromkeys(credit, 1)}
+
+
+def _one_pattern(name: str, patterns: list[str]) -> re.Pattern[str] | None:
+    """The patterns as one alternation, matched against whole normalised cells."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns))
+    except re.error as exc:
+        raise ValueError(f"profile {name}: skip_descriptions: {exc}") from exc
 
 
 @lru_cache(maxsize=1)
 def load_profiles() -> tuple[Profile, ...]:
     """Every bank profile, most specific first (profiles with longer identifying headers)."""
     raw = json.loads((Path(__file__).with_name("profiles.json")).read_text(encoding="utf-8"))
-    profiles = [_profile(p) for p in raw["profiles"]]
+    profiles = [parse_profile(p) for p in raw["profiles"]]
     return tuple(sorted(profiles, key=lambda p: (p.generic, -len(p.header))))
 
 

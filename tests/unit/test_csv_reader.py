@@ -215,6 +215,64 @@ def test_decimal_separator_from_the_whole_file() -> None:
     assert amounts(read_csv(data)) == [Decimal("1234"), Decimal("5.5")]
 
 
+@pytest.mark.parametrize(
+    ("cell", "booked_on"),
+    [
+        ("Quarta, 24/09/2025", date(2025, 9, 24)),
+        ("Seg 01/09/2025", date(2025, 9, 1)),
+        ("Quarta-feira, 24/09/2025", date(2025, 9, 24)),
+        ("sáb., 27/09/2025", date(2025, 9, 27)),
+        ("Ter,02/09/2025 10:15", date(2025, 9, 2)),
+        ("qui 2025-09-04", date(2025, 9, 4)),
+    ],
+)
+def test_a_leading_weekday_word_does_not_hide_the_date(cell: str, booked_on: date) -> None:
+    statement = read_csv(f"Data;Descrição;Valor\n{cell};PIX RECEBIDO;5,00\n".encode())
+    assert statement.errors == []
+    assert [line.booked_on for line in statement.lines] == [booked_on]
+
+
+def test_weekday_dates_decide_the_date_order_like_bare_ones() -> None:
+    # Month first (generic en-US default) unless a day above 12 proves otherwise.
+    data = b"Date,Description,Amount\nWed 01/02/2024,a,1.00\nTue 13/02/2024,b,2.00\n"
+    assert [line.booked_on for line in read_csv(data).lines] == [
+        date(2024, 2, 1),
+        date(2024, 2, 13),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["Quarta feira 24/09/2025", "Quarta, 24/09", "Quarta, amanhã", "Quarta,", "24/09/2025 Quarta"],
+)
+def test_only_one_word_before_a_whole_date_is_stripped(cell: str) -> None:
+    statement = read_csv(f"Data;Descrição;Valor\n01/09/2025;a;1,00\n{cell};b;5,00\n".encode())
+    assert [(e.line, e.column, e.raw) for e in statement.errors] == [(3, "Data", cell)]
+
+
+def test_a_balance_word_before_a_date_is_a_balance_line_not_a_weekday() -> None:
+    data = "Data;Descrição;Valor\n01/09/2025;a;1,00\nSaldo 31/08/2025;;1.000,00\n".encode()
+    statement = read_csv(data)
+    assert [line.line for line in statement.lines] == [2]
+    assert statement.errors == []
+
+
+def test_description_columns_that_repeat_each_other_appear_once() -> None:
+    mapping = ColumnMapping(date=0, description=(1, 2, 3), amount=4, has_header=False)
+    data = (
+        b"03/06/2024;Pix recebido;Pix recebido;MARCOS;10,00\n"
+        b"04/06/2024;Pix recebido;MARCOS;Pix recebido;10,00\n"
+        b"05/06/2024;Pix recebido;PIX RECEBIDO;;10,00\n"
+        b"06/06/2024;;MARCOS;MARCOS;10,00\n"
+    )
+    assert [line.description for line in read_csv(data, mapping=mapping).lines] == [
+        "Pix recebido - MARCOS",
+        "Pix recebido - MARCOS",
+        "Pix recebido - PIX RECEBIDO",  # identical only: a cell that differs is kept
+        "MARCOS",
+    ]
+
+
 def test_currency_symbols_and_spaced_signs() -> None:
     data = 'Data;Descrição;Valor\n01/02/2024;a;R$ 1.234,56\n02/02/2024;b;"- 2.870,40"\n'.encode()
     assert amounts(read_csv(data)) == [Decimal("1234.56"), Decimal("-2870.40")]

@@ -146,3 +146,51 @@ def test_a_stream_over_a_file_leaves_the_file_open_for_the_caller():
     assert not source.closed
     source.seek(0)
     assert source.read(4) == b"Data"
+
+
+BRADESCO_HEADER = "Data;Histórico;Docto.;Crédito (R$);Débito (R$);Saldo (R$)\r\n"
+
+
+def _bradesco_with_continuations(path: Path, transactions: int) -> None:
+    with path.open("w", encoding="cp1252", newline="") as out:
+        out.write(BRADESCO_HEADER)
+        for n in range(transactions):
+            out.write(f"{1 + n % 28:02d}/03/15;TRANSFERENCIA PIX;{n:07d}; ;{n % 997},50;\r\n")
+            out.write(f";REM: CLIENTE {n:06d};;;;\r\n")
+
+
+def test_continuation_lines_merge_while_the_file_streams(tmp_path: Path) -> None:
+    path = tmp_path / "bradesco.csv"
+    _bradesco_with_continuations(path, 50_000)
+    size = path.stat().st_size
+
+    with path.open("rb") as source:
+        stream = open_csv(source)
+        first = next(stream.rows)
+        # One row of lookahead, not the file: the second pass has read a buffer or two.
+        assert source.tell() < size / 20
+        second = next(stream.rows)
+        rest = sum(1 for _ in stream.rows)
+
+    assert stream.profile == "bradesco"
+    assert isinstance(first, StatementLine)
+    assert isinstance(second, StatementLine)
+    assert (first.line, first.description) == (2, "TRANSFERENCIA PIX - REM: CLIENTE 000000")
+    assert (second.line, second.description) == (4, "TRANSFERENCIA PIX - REM: CLIENTE 000001")
+    assert rest == 50_000 - 2
+
+
+def test_an_end_marker_early_in_a_large_file_is_one_error_counting_what_follows() -> None:
+    rows = [f"{1 + n % 28:02d}/03/2015;LOJA {n};0000001; ;1,00;\r\n" for n in range(20_000)]
+    data = BRADESCO_HEADER + rows[0] + "Últimos Lançamentos;;;;;\r\n" + "".join(rows[1:])
+
+    statement = read_csv(data.encode("cp1252"))
+
+    assert [line.line for line in statement.lines] == [2]
+    assert [(error.line, error.reason) for error in statement.errors] == [
+        (
+            3,
+            "the statement ends on this line: the 19999 rows after it (lines 4 to 20002) are "
+            "not imported",
+        )
+    ]
