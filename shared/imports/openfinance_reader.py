@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -415,6 +415,24 @@ def _mcc(item: Mapping[str, Any], column: str = "payeeMCC") -> str | None:
 _NUBANK_SIGN = {"transaction": -1, "payment": 1}
 
 
+def _read_each(
+    statement: ParsedStatement,
+    items: Sequence[object],
+    read: Callable[[int, object], StatementLine | None],
+) -> ParsedStatement:
+    """Every item through ``read``; an item it refuses is a located error, one it passes over
+    (None) is not a transaction."""
+    for number, item in enumerate(items, start=1):
+        try:
+            line = read(number, item)
+        except _ItemError as exc:
+            statement.errors.append(_row_error(number, exc))
+            continue
+        if line is not None:
+            statement.lines.append(line)
+    return statement
+
+
 def _read_nubank_events(events: list[Any]) -> ParsedStatement:
     statement = ParsedStatement(
         format=StatementFormat.OPEN_FINANCE,
@@ -423,15 +441,7 @@ def _read_nubank_events(events: list[Any]) -> ParsedStatement:
         currency="BRL",
         rows_read=len(events),
     )
-    for number, event in enumerate(events, start=1):
-        try:
-            line = _read_nubank_event(number, event)
-        except _ItemError as exc:
-            statement.errors.append(_row_error(number, exc))
-            continue
-        if line is not None:
-            statement.lines.append(line)
-    return statement
+    return _read_each(statement, events, _read_nubank_event)
 
 
 def _read_nubank_event(number: int, event: object) -> StatementLine | None:
@@ -616,15 +626,7 @@ def _read_nubank_feed(items: list[object], account_id: str | None) -> ParsedStat
         account_id=account_id,
         rows_read=len(items),
     )
-    for number, item in enumerate(items, start=1):
-        try:
-            line = _read_feed_item(number, item)
-        except _ItemError as exc:
-            statement.errors.append(_row_error(number, exc))
-            continue
-        if line is not None:
-            statement.lines.append(line)
-    return statement
+    return _read_each(statement, items, _read_feed_item)
 
 
 def _read_feed_item(number: int, item: object) -> StatementLine | None:
