@@ -7,10 +7,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
-from functions.imports.schemas import ImportIssueOut, ImportIssuePage, ImportOut, IssueKindName
+from functions.imports.schemas import (
+    CsvMapping,
+    ImportIssueOut,
+    ImportIssuePage,
+    ImportOut,
+    IssueKindName,
+)
 from shared.db.models import ImportRecord
-from shared.domain.errors import FieldIssue, InvalidInput
+from shared.domain.errors import FieldIssue, InvalidInput, NotFound
 from shared.http.edge import CallerDep, ContainerDep, FluxoRoute
+from shared.imports.profiles import mapping_from_json, mapping_to_json
 from shared.services.access import Caller
 from shared.services.imports import ImportService
 
@@ -61,6 +68,44 @@ def list_import_issues(
         items=[ImportIssueOut.model_validate(issue) for issue in items],
         next_cursor=str(items[-1].position) if more else None,
     )
+
+
+@router.put(
+    "/imports/mappings/{account_id}",
+    summary="Save how this account's CSV files are read when no bank profile fits",
+)
+def save_csv_mapping(
+    account_id: UUID, body: CsvMapping, container: ContainerDep, caller: CallerDep
+) -> CsvMapping:
+    try:
+        mapping = mapping_from_json(body.model_dump(exclude_defaults=True))
+    except ValueError as error:
+        message = str(error)
+        field = message.split(":", 1)[0]
+        where = ("body", field) if field in CsvMapping.model_fields else ("body",)
+        raise InvalidInput(message, issues=[FieldIssue(where, message)]) from error
+    container.imports.save_mapping(caller, account_id, mapping)
+    return CsvMapping.model_validate(mapping_to_json(mapping))
+
+
+@router.get(
+    "/imports/mappings/{account_id}",
+    summary="The CSV mapping saved for this account",
+)
+def get_csv_mapping(account_id: UUID, container: ContainerDep, caller: CallerDep) -> CsvMapping:
+    mapping = container.imports.mapping(caller, account_id)
+    if mapping is None:
+        raise NotFound(f"account {account_id} has no CSV mapping", resource="csv mapping")
+    return CsvMapping.model_validate(mapping_to_json(mapping))
+
+
+@router.delete(
+    "/imports/mappings/{account_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Forget the CSV mapping: files are detected again",
+)
+def delete_csv_mapping(account_id: UUID, container: ContainerDep, caller: CallerDep) -> None:
+    container.imports.forget_mapping(caller, account_id)
 
 
 def _report(imports: ImportService, caller: Caller, record: ImportRecord) -> ImportOut:

@@ -301,6 +301,26 @@ class ImportRecord(Base):
     )
 
 
+class CsvMapping(Base):
+    """How an account's CSV files are read when no bank profile fits: a user's saved
+    ``ColumnMapping`` (see ``shared.imports.profiles``)."""
+
+    __tablename__ = "csv_mappings"
+
+    account_id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    mapping: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "account_id"],
+            ["accounts.tenant_id", "accounts.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
 class ImportIssue(Base):
     """One line of an import that did not become a new transaction, and why: rejected (it could
     not be read or stored) or duplicate (it matched what the account holds). Rows, not a list in
@@ -335,5 +355,6 @@ TENANT_TABLES: tuple[str, ...] = (
     "outbox",
     "imports",
     "import_issues",
+    "csv_mappings",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from shared.db.models import (
     Account,
     Category,
+    CsvMapping,
     IdempotencyKey,
     ImportIssue,
     ImportRecord,
@@ -478,6 +479,23 @@ class ImportRepository(_TenantScoped):
 
     def get(self, import_id: UUID) -> ImportRecord:
         return self._get(ImportRecord, import_id)
+
+    def mapping(self, account_id: UUID) -> CsvMapping | None:
+        statement = select(CsvMapping).where(
+            CsvMapping.tenant_id == self.tenant_id, CsvMapping.account_id == account_id
+        )
+        return self.session.scalars(statement).first()
+
+    def save_mapping(self, account_id: UUID, mapping: dict[str, Any], now: datetime) -> None:
+        saved = self.mapping(account_id)
+        if saved is None:
+            self.session.add(
+                CsvMapping(
+                    account_id=account_id, tenant_id=self.tenant_id, mapping=mapping, updated_at=now
+                )
+            )
+        else:
+            saved.mapping, saved.updated_at = mapping, now
 
     def issues(
         self, import_id: UUID, *, kind: str | None = None, after: int = -1, limit: int = 100

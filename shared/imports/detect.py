@@ -6,6 +6,7 @@ import io
 from typing import BinaryIO
 
 from shared.imports.model import FileRejected, ParsedStatement, StatementFormat, StatementStream
+from shared.imports.profiles import ColumnMapping
 
 _SNIFF_BYTES = 4096
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -27,17 +28,22 @@ def detect_format(data: bytes, filename: str | None = None) -> StatementFormat:
 
 
 def open_statement(
-    source: BinaryIO, *, filename: str | None = None, profile: str | None = None
+    source: BinaryIO,
+    *,
+    filename: str | None = None,
+    profile: str | None = None,
+    mapping: ColumnMapping | None = None,
 ) -> StatementStream:
     """Opens any supported statement from a seekable binary file; a file no reader understands
-    raises ``FileRejected``. CSV streams; OFX and JSON documents are read whole."""
+    raises ``FileRejected``. CSV streams; OFX and JSON documents are read whole. A CSV is read
+    with ``profile`` if given, else with the account's saved ``mapping``, else as detected."""
     source.seek(0)
     kind = detect_format(source.read(_SNIFF_BYTES), filename)
     source.seek(0)
     if kind is StatementFormat.CSV:
         from shared.imports.csv_reader import open_csv
 
-        return open_csv(source, profile=profile)
+        return open_csv(source, profile=profile, mapping=None if profile else mapping)
     data = source.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
         raise FileRejected(

@@ -33,6 +33,8 @@ __all__ = [
     "SignConvention",
     "get_profile",
     "load_profiles",
+    "mapping_from_json",
+    "mapping_to_json",
     "normalise_name",
     "parse_profile",
 ]
@@ -101,6 +103,32 @@ class ColumnMapping:
                 refs = refs if isinstance(refs, tuple) else (refs,)
                 if any(isinstance(r, str) for r in refs):
                     raise ValueError(f"{name}: a file without header needs column positions")
+
+
+def mapping_to_json(mapping: ColumnMapping) -> dict[str, Any]:
+    """As it is saved for an account: only what differs from the defaults."""
+    values = {
+        name: getattr(mapping, name)
+        for name in ColumnMapping.__dataclass_fields__
+        if getattr(mapping, name) != ColumnMapping.__dataclass_fields__[name].default
+    }
+    if isinstance(values.get("description"), tuple):
+        values["description"] = list(values["description"])
+    return {
+        key: str(value) if isinstance(value, StrEnum) else value for key, value in values.items()
+    }
+
+
+def mapping_from_json(values: dict[str, Any]) -> ColumnMapping:
+    """Raises ``ValueError`` (``TypeError`` for unknown fields) for a mapping that cannot be."""
+    given = dict(values)
+    if isinstance(given.get("description"), list):
+        given["description"] = tuple(given["description"])
+    if given.get("sign") is not None:
+        given["sign"] = SignConvention(given["sign"])
+    if given.get("date_order") is not None:
+        given["date_order"] = DateOrder(given["date_order"])
+    return ColumnMapping(**given)
 
 
 @dataclass(frozen=True)

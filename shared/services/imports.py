@@ -50,11 +50,12 @@ from shared.db.bulk import BulkWriter
 from shared.db.models import Account, ImportIssue, ImportRecord, OutboxEvent, Transaction
 from shared.db.unit_of_work import UnitOfWork, outbox_values
 from shared.domain.access import Principal
-from shared.domain.errors import FieldIssue, InvalidInput
+from shared.domain.errors import FieldIssue, InvalidInput, NotFound
 from shared.domain.money import Money
 from shared.domain.transactions import TransactionStatus
 from shared.imports.detect import open_statement
 from shared.imports.model import FileRejected, RowError, StatementLine, StatementStream
+from shared.imports.profiles import ColumnMapping, mapping_from_json, mapping_to_json
 from shared.ports import Categoriser, Clock, ObjectStore
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.transaction_events import record_changes, snapshot
@@ -250,6 +251,31 @@ class ImportService:
         )
         return record
 
+    def save_mapping(self, caller: Caller, account_id: UUID, mapping: ColumnMapping) -> None:
+        """How the account's CSV files are read from now on, when no profile is forced."""
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            uow.accounts.get(account_id)
+            uow.imports.save_mapping(account_id, mapping_to_json(mapping), self._clock.now())
+            uow.commit()
+
+    def mapping(self, caller: Caller, account_id: UUID) -> ColumnMapping | None:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.READ)
+            uow.accounts.get(account_id)
+            saved = uow.imports.mapping(account_id)
+            return None if saved is None else mapping_from_json(saved.mapping)
+
+    def forget_mapping(self, caller: Caller, account_id: UUID) -> None:
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            authorize(uow, caller, Need.WRITE)
+            uow.accounts.get(account_id)
+            saved = uow.imports.mapping(account_id)
+            if saved is None:
+                raise NotFound(f"account {account_id} has no CSV mapping", resource="csv mapping")
+            uow.session.delete(saved)
+            uow.commit()
+
     def get(self, caller: Caller, import_id: UUID) -> ImportRecord:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
@@ -288,15 +314,19 @@ class ImportService:
             record = self._new_record(caller, account, target)
             uow.imports.add(record)
             uow.flush()
+            saved = uow.imports.mapping(account.id)
+            mapping = None if saved is None else mapping_from_json(saved.mapping)
             try:
-                statement = open_statement(source, filename=target.filename, profile=target.profile)
+                statement = open_statement(
+                    source, filename=target.filename, profile=target.profile, mapping=mapping
+                )
             except FileRejected as rejected:
                 record.status = ImportStatus.FAILED
                 record.error = rejected.reason
                 parts = 0
             else:
                 record.format = statement.format.value
-                record.profile = statement.profile or target.profile
+                record.profile = statement.profile or target.profile or _mapped(mapping)
                 importer = _Importer(
                     uow, caller, self._clock, account, record, target.progress, self._categoriser
                 )
@@ -745,6 +775,10 @@ def _wire_value(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     return value
+
+
+def _mapped(mapping: ColumnMapping | None) -> str | None:
+    return None if mapping is None else "saved mapping"
 
 
 def _table(model: type[Any]) -> Table:

@@ -25,6 +25,7 @@ from shared.db.engine import Database
 from shared.db.models import TENANT_TABLES
 from shared.domain.access import Principal, Role
 from shared.domain.transactions import AccountKind
+from shared.imports.profiles import ColumnMapping
 from shared.services.access import Caller
 from shared.services.accounts import NewAccount
 from shared.services.categories import NewCategory
@@ -87,6 +88,8 @@ def _load_tenant(container: Container, name: str) -> Tenant:
     # The second line cannot be read: an issue of the import.
     statement = f"date,title,amount\n2026-10-02,Padaria {name},7.50\n2026-10-03,X,?\n".encode()
     record = container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
+    mapping = ColumnMapping(date="Data", description="Historico", amount="Valor")
+    container.imports.save_mapping(caller, account.id, mapping)
     return Tenant(
         id=tenant_id,
         user_id=user_id,
@@ -237,6 +240,10 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "rows_read, imported, duplicates, rejected, started_at) VALUES "
         "(:id, :tenant, :account, 'intrusa.csv', 'raw/intrusa.csv', 'completed', 0, 0, 0, "
         "0, :now)",
+        # The account has its mapping already: the valid write is a replacement.
+        "csv_mappings": "INSERT INTO csv_mappings (account_id, tenant_id, mapping, updated_at) "
+        "VALUES (:account, :tenant, '{}', :now) ON CONFLICT (account_id) "
+        "DO UPDATE SET mapping = excluded.mapping",
         "import_issues": "INSERT INTO import_issues (import_id, position, tenant_id, kind, line, "
         "reason) VALUES (:import_, 99, :tenant, 'rejected', 1, 'intrusa')",
     }

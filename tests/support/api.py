@@ -38,6 +38,11 @@ class Actor:
             path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Response:
+        return self.client.put(
+            path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs
+        )
+
     def delete(self, path: str, **kwargs: Any) -> Response:
         return self.client.delete(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import uuid4
+
+import pytest
 
 from shared.domain.access import Role
 from tests.support.api import Actor, ok, problem, token_for
@@ -140,3 +143,83 @@ def test_the_account_and_the_file_are_required(owner):
     response = owner.client.post("/v1/imports", headers=owner.headers(), data={})
     body = problem(response, 422)
     assert {error["pointer"] for error in body["errors"]} >= {"/account_id", "/file"}
+
+
+# -- a saved CSV mapping per account -----------------------------------------------------------
+
+ODD_CSV = (
+    "Exportado em 05/02/2024\n"
+    "Quando|O que|Onde|Quanto\n"
+    "05/01/2024|Compra|PADARIA|7,50\n"
+    "06/01/2024|Compra|MERCADO|1.234,00\n"
+)
+"""A layout no profile knows: a pipe separator, a preamble line, purchases written positive."""
+
+
+def _upload_text(actor: Actor, account_id: str, text: str, tmp_path: Path, **form: str):
+    path = tmp_path / "extrato.csv"
+    path.write_text(text, encoding="utf-8")
+    return _upload(actor, account_id, path, **form)
+
+
+def test_a_saved_mapping_reads_the_accounts_files_no_profile_knows(owner, tmp_path):
+    account = _account(owner, "credit_card")
+    refused = ok(_upload_text(owner, account, ODD_CSV, tmp_path), 201)
+    assert (refused["status"], refused["imported"]) == ("failed", 0)
+
+    mapping = {
+        "date": "Quando",
+        "description": ["Onde", "O que"],
+        "amount": "Quanto",
+        "sign": "inverted",
+        "skip_rows": 1,
+        "delimiter": "|",
+        "date_format": "%d/%m/%Y",
+    }
+    saved = ok(owner.put(f"/v1/imports/mappings/{account}", mapping))
+    assert saved == {**mapping, **{k: v for k, v in saved.items() if k not in mapping}}
+    assert ok(owner.get(f"/v1/imports/mappings/{account}")) == saved
+
+    report = ok(_upload_text(owner, account, ODD_CSV, tmp_path), 201)
+    assert (report["status"], report["profile"], report["imported"]) == (
+        "completed",
+        "saved mapping",
+        2,
+    )
+    page = ok(owner.get("/v1/transactions", params={"account_id": account, "sort": "amount"}))
+    assert [(t["description"], t["amount"]) for t in page["items"]] == [
+        ("MERCADO - Compra", "-1234.00"),
+        ("PADARIA - Compra", "-7.50"),
+    ]
+
+    # A forced profile still wins; forgetting the mapping goes back to detection.
+    assert owner.delete(f"/v1/imports/mappings/{account}").status_code == 204
+    problem(owner.get(f"/v1/imports/mappings/{account}"), 404)
+    problem(owner.delete(f"/v1/imports/mappings/{account}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("mapping", "pointer"),
+    [
+        ({"date": "Quando", "description": "Onde"}, ""),  # neither amount nor debit/credit
+        ({"date": "Quando", "description": "Onde", "amount": "Q", "decimal_separator": ";"}, None),
+        ({"date": "Quando", "description": "Onde", "amount": "Q", "colour": "blue"}, "/colour"),
+        ({"date": 0, "description": "Onde", "amount": 2, "has_header": False}, "/description"),
+    ],
+)
+def test_a_mapping_that_cannot_read_a_file_is_refused_with_the_reason(
+    owner, mapping: dict, pointer: str | None
+):
+    body = problem(owner.put(f"/v1/imports/mappings/{_account(owner)}", mapping), 422)
+    if pointer is not None:
+        assert pointer in {error["pointer"] for error in body["errors"]}
+
+
+def test_mappings_belong_to_the_workspace_and_viewers_cannot_save_them(owner, new_actor):
+    account = _account(owner)
+    mapping = {"date": "Data", "description": "Historico", "amount": "Valor"}
+    ok(owner.put(f"/v1/imports/mappings/{account}", mapping))
+    stranger = new_actor("Zeca")
+    problem(stranger.get(f"/v1/imports/mappings/{account}"), 404)
+    problem(stranger.put(f"/v1/imports/mappings/{account}", mapping), 404)
+    problem(owner.put(f"/v1/imports/mappings/{uuid4()}", mapping), 404)
