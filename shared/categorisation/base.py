@@ -22,8 +22,6 @@ from shared.domain.taxonomy import walk
 SOURCE = "base"
 BRAND_CONFIDENCE = 0.9
 KEYWORD_CONFIDENCE = 0.75
-_LONGEST_PHRASE = 6
-
 # Transfers read from the descriptor itself, whatever the lexicon says.
 _TRANSFER_SLUGS = {
     "pix_sent": "transfer_sent",
@@ -46,6 +44,11 @@ class BaseCategoriser:
     def __init__(self, lexicon: dict[str, _Entry] | None = None) -> None:
         self._phrases = lexicon if lexicon is not None else load_lexicon()
         self._sign = _sign_by_slug()
+        # The most words of a phrase by its first word: most words of a line start none.
+        self._longest: dict[str, int] = {}
+        for phrase, entry in self._phrases.items():
+            first = phrase.split(" ", 1)[0]
+            self._longest[first] = max(self._longest.get(first, 0), entry.words)
 
     def categorise(self, lines: Sequence[LineToCategorise]) -> list[Verdict]:
         return [self.one(line) for line in lines]
@@ -61,8 +64,9 @@ class BaseCategoriser:
         merchant = normalise_merchant(counterparty or description)
         words = fold(split_glued(description)).split()
         best: tuple[str, _Entry] | None = None
-        for start in range(len(words)):
-            for size in range(min(_LONGEST_PHRASE, len(words) - start), 0, -1):
+        for start, word in enumerate(words):
+            longest = self._longest.get(word, 0)
+            for size in range(min(longest, len(words) - start), 0, -1):
                 phrase = " ".join(words[start : start + size])
                 entry = self._phrases.get(phrase)
                 if entry is None or not self._fits(entry.slug, credit):

@@ -35,6 +35,8 @@ class Merchant:
 
 def fold(text: str) -> str:
     """Accents removed, lower case, anything but letters and digits a single space."""
+    if text.isascii():  # most descriptors: nothing to decompose
+        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(_NOT_WORD.sub(" ", bare.casefold()).split())
@@ -50,8 +52,7 @@ def normalise_merchant(description: str) -> Merchant:
     text = " ".join(text.split()).upper()
     transfer, text = _transfer(text)
     via, text = _prefix(text)
-    for pattern in _NOISE:
-        text = pattern.sub(" ", text)
+    text = _ANY_NOISE.sub(" ", text)
     text = _DOMAIN.sub("", text)
     text = _TRAILING_JUNK.sub("", " ".join(text.split()))
     text = _TRAILING_JUNK.sub("", _city_tail(text)).strip(" -*/.,;:")
@@ -113,6 +114,8 @@ _NOISE = (
     re.compile(r"\b(?:PAG(?:TO|AMENTO)? (?:DE )?BOLETO|PAG BOLETO|BOLETO)\b"),
     re.compile(r"\bWWW\."),
 )
+_ANY_NOISE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _NOISE))
+"""One pass for all of them, tried in that order at each position."""
 _DOMAIN = re.compile(r"\.COM(?:\.BR)?\b")
 """``NETFLIX.COM`` is Netflix."""
 _TRAILING_JUNK = re.compile(r"(?:\s+(?:BR|BRA|BRASIL|LTDA|S/?A|ME|EIRELI))+$")
