@@ -370,16 +370,15 @@ class ImportService:
             rejected=record.rejected,
             error=record.error,
         )
-        return _event(
-            caller, record.id, version, data.model_dump(mode="json", by_alias=True), self._clock
-        )
+        wire = data.model_dump(mode="json", by_alias=True)
+        return _event("ImportCompleted", caller, record.id, version, wire, self._clock)
 
 
 def _event(
-    caller: Caller, import_id: UUID, version: int, data: dict[str, Any], clock: Clock
+    kind: str, caller: Caller, import_id: UUID, version: int, data: dict[str, Any], clock: Clock
 ) -> DomainEvent:
     return DomainEvent(
-        type=data.pop("__type__", "ImportCompleted"),
+        type=kind,
         aggregate_id=import_id,
         aggregate_type=AGGREGATE,
         version=version,
@@ -731,13 +730,14 @@ class _Importer:
     def _announce(self, rows: Sequence[dict[str, Any]]) -> None:
         self.parts += 1
         data = {
-            "__type__": "TransactionsImported",
             "importId": str(self.record.id),
             "accountId": str(self.account.id),
             "part": self.parts,
             "transactions": [_wire(row, self.wire_account) for row in rows],
         }
-        event = _event(self.caller, self.record.id, self.parts, data, self.clock)
+        event = _event(
+            "TransactionsImported", self.caller, self.record.id, self.parts, data, self.clock
+        )
         self.events.append(outbox_values(event))
 
 
