@@ -25,6 +25,7 @@ from shared.ports import Categoriser, Clock, EventBus, IdentityDirectory, Object
 from shared.services.accounts import AccountService
 from shared.services.categories import CategoryService
 from shared.services.imports import ImportService
+from shared.services.rules import RuleService
 from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
 from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
@@ -79,6 +80,10 @@ class Container:
     @cached_property
     def transactions(self) -> TransactionService:
         return TransactionService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def rules(self) -> RuleService:
+        return RuleService(self.unit_of_work, self.clock)
 
     @cached_property
     def categoriser(self) -> Categoriser:

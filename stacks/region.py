@@ -31,7 +31,7 @@ from stacks.constructs.search import Search
 # The bounded contexts that exist, each one Lambda behind the API: path prefix → package.
 API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "users": ("workspaces", "profile"),
-    "transactions": ("accounts", "categories", "tags", "transactions"),
+    "transactions": ("accounts", "categories", "tags", "transactions", "rules"),
     "imports": ("imports",),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which

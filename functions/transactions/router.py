@@ -1,4 +1,4 @@
-"""Routes of the transactions context: accounts, categories, tags, transactions."""
+"""Routes of the transactions context: accounts, categories, tags, transactions, rules."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ from functions.transactions.schemas import (
     CategoryOut,
     CategoryPatch,
     CategoryTreeOut,
+    RuleApplied,
+    RuleChangeOut,
+    RuleIn,
+    RuleOut,
+    RulePatch,
+    RulePreviewIn,
+    RulePreviewPage,
     TagIn,
     TagOut,
     TagPatch,
@@ -27,7 +34,7 @@ from functions.transactions.schemas import (
     TransactionPage,
     TransactionPatch,
 )
-from shared.db.models import Transaction
+from shared.db.models import CategorisationRule, Transaction
 from shared.domain.errors import FieldIssue, InvalidInput
 from shared.domain.pagination import TransactionSort
 from shared.domain.transactions import (
@@ -46,6 +53,7 @@ from shared.http.edge import (
 )
 from shared.services.accounts import NewAccount
 from shared.services.categories import CategoryNode, NewCategory
+from shared.services.rules import PreviewPage, RuleSpec
 from shared.services.transactions import NewTransaction
 
 router = APIRouter(prefix="/v1", route_class=FluxoRoute)
@@ -314,6 +322,155 @@ def delete_transaction(
     container.transactions.delete(caller, transaction_id, _expected_version(if_match, None))
 
 
+# Categorisation rules
+
+PreviewCursor = Annotated[str | None, Query(max_length=500)]
+PreviewLimit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/rules", tags=["rules"], summary="Categorisation rules, in the order they run")
+def list_rules(container: ContainerDep, caller: CallerDep) -> list[RuleOut]:
+    return [_rule(rule) for rule in container.rules.list(caller)]
+
+
+@router.post(
+    "/rules",
+    tags=["rules"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a rule (imports use it from now on; apply it to what is stored apart)",
+)
+def create_rule(
+    request: Request,
+    response: Response,
+    body: RuleIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> RuleOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    rule, created = container.rules.create(caller, _rule_spec(body), key)
+    mark_replay(response, created)
+    response.headers["ETag"] = _etag(rule.version)
+    return _rule(rule)
+
+
+@router.post(
+    "/rules/preview",
+    tags=["rules"],
+    summary="What a rule, not saved, would change in the stored transactions",
+)
+def preview_rule(
+    body: RulePreviewIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    cursor: PreviewCursor = None,
+    limit: PreviewLimit = 50,
+) -> RulePreviewPage:
+    page = container.rules.preview(caller, _rule_spec(body), cursor=cursor, limit=limit)
+    return _preview(page)
+
+
+@router.get("/rules/{rule_id}", tags=["rules"], summary="One rule")
+def get_rule(
+    rule_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
+) -> RuleOut:
+    rule = container.rules.get(caller, rule_id)
+    response.headers["ETag"] = _etag(rule.version)
+    return _rule(rule)
+
+
+@router.patch(
+    "/rules/{rule_id}",
+    tags=["rules"],
+    summary="Change, enable, disable or move a rule; needs the version you read",
+)
+def update_rule(
+    rule_id: UUID,
+    body: RulePatch,
+    response: Response,
+    container: ContainerDep,
+    caller: CallerDep,
+    if_match: IfMatch = None,
+) -> RuleOut:
+    version = _expected_version(if_match, body.version, "rule")
+    changes = body.changes(exclude=frozenset({"version", "conditions", "actions"}))
+    if body.conditions is not None:
+        changes["conditions"] = tuple(condition.to_domain() for condition in body.conditions)
+    if body.actions is not None:
+        changes["actions"] = body.actions.to_domain()
+    rule = container.rules.update(caller, rule_id, changes, version)
+    response.headers["ETag"] = _etag(rule.version)
+    return _rule(rule)
+
+
+@router.delete(
+    "/rules/{rule_id}",
+    tags=["rules"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a rule (what it changed stays)",
+)
+def delete_rule(
+    rule_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
+) -> None:
+    container.rules.delete(caller, rule_id, _expected_version(if_match, None, "rule"))
+
+
+@router.get(
+    "/rules/{rule_id}/preview",
+    tags=["rules"],
+    summary="What a saved rule would change in the stored transactions",
+)
+def preview_saved_rule(
+    rule_id: UUID,
+    container: ContainerDep,
+    caller: CallerDep,
+    cursor: PreviewCursor = None,
+    limit: PreviewLimit = 50,
+) -> RulePreviewPage:
+    return _preview(container.rules.preview(caller, rule_id, cursor=cursor, limit=limit))
+
+
+@router.post(
+    "/rules/{rule_id}/apply",
+    tags=["rules"],
+    summary="Apply a rule to the stored transactions (a category set by hand is kept)",
+)
+def apply_rule(rule_id: UUID, container: ContainerDep, caller: CallerDep) -> RuleApplied:
+    return RuleApplied(rule_id=rule_id, changed=container.rules.apply(caller, rule_id))
+
+
+def _rule_spec(body: RuleIn | RulePreviewIn) -> RuleSpec:
+    return RuleSpec(
+        name=body.name,
+        conditions=tuple(condition.to_domain() for condition in body.conditions),
+        actions=body.actions.to_domain(),
+        enabled=body.enabled,
+        stop_processing=body.stop_processing,
+        position=body.position,
+    )
+
+
+def _rule(rule: CategorisationRule) -> RuleOut:
+    return RuleOut.model_validate(
+        {
+            **{
+                name: getattr(rule, name)
+                for name in RuleOut.model_fields
+                if name not in ("conditions", "actions")
+            },
+            "conditions": rule.conditions,
+            "actions": rule.actions,
+        }
+    )
+
+
+def _preview(page: PreviewPage) -> RulePreviewPage:
+    return RulePreviewPage(
+        items=[RuleChangeOut.model_validate(change) for change in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
 def _transaction(transaction: Transaction) -> TransactionOut:
     return TransactionOut.model_validate(
         {
@@ -335,7 +492,9 @@ _ETAG = re.compile(r'^"?(\d{1,9})"?$')
 _WEAK = "W/"
 
 
-def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
+def _expected_version(
+    if_match: str | None, body_version: int | None, noun: str = "transaction"
+) -> int | None:
     header_version = None
     if if_match is not None:
         if if_match.strip().startswith(_WEAK):
@@ -347,7 +506,7 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int | N
         match = _ETAG.fullmatch(if_match.strip())
         if match is None:
             raise InvalidInput(
-                'If-Match must be the ETag of the transaction, e.g. "3"',
+                f'If-Match must be the ETag of the {noun}, e.g. "3"',
                 issues=[FieldIssue(("header", "If-Match"), "not a version ETag")],
             )
         header_version = int(match.group(1))

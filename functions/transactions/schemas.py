@@ -10,6 +10,14 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_serializer
 
+from shared.categorisation.rules import (
+    MAX_CONDITIONS,
+    MAX_VALUES,
+    Actions,
+    Condition,
+    ConditionField,
+    Operator,
+)
 from shared.domain.money import Money
 from shared.domain.transactions import (
     AccountKind,
@@ -205,3 +213,154 @@ class TransactionPage(ResponseBody):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+# Categorisation rules
+
+RuleText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+"""A text to compare or a regular expression; the service holds each to its own limit."""
+RuleValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ConditionIn(RequestBody):
+    """One test of a line; which of ``value``, ``values``, ``min`` and ``max`` it takes depends
+    on the operator."""
+
+    field: ConditionField = Field(
+        description="description, merchant, amount, account, type, counterparty_document, mcc."
+    )
+    operator: Operator = Field(
+        description=(
+            "description/merchant: contains, equals, starts_with, regex (accents and case "
+            "ignored). amount: between (min/max, signed), sign (value credit or debit). "
+            "account, type, counterparty_document, mcc: equals (value) or in (values)."
+        )
+    )
+    value: RuleText | None = None
+    values: list[RuleValue] | None = Field(None, min_length=1, max_length=MAX_VALUES)
+    min: Amount | None = None
+    max: Amount | None = None
+
+    def to_domain(self) -> Condition:
+        return Condition(
+            field=self.field,
+            operator=self.operator,
+            value=self.value,
+            values=tuple(self.values or ()),
+            min=self.min,
+            max=self.max,
+        )
+
+
+class ActionsIn(RequestBody):
+    category_id: UUID | None = Field(None, description="A category of the workspace.")
+    tags: list[TagName] = Field(default_factory=list, max_length=20, description="Added.")
+    merchant: Merchant | None = Field(None, description="The merchant's new name.")
+    own_transfer: bool = Field(
+        False, description="A transfer between own accounts: the category own_accounts."
+    )
+
+    def to_domain(self) -> Actions:
+        return Actions(
+            category_id=self.category_id,
+            tags=tuple(self.tags),
+            merchant=self.merchant,
+            own_transfer=self.own_transfer,
+        )
+
+
+Conditions = Annotated[list[ConditionIn], Field(min_length=1, max_length=MAX_CONDITIONS)]
+
+
+class RuleIn(RequestBody):
+    name: Name
+    enabled: bool = True
+    stop_processing: bool = Field(False, description="When it matches, no later rule applies.")
+    position: int | None = Field(None, ge=0, le=10_000, description="0 first; omitted: last.")
+    conditions: Conditions = Field(description="All must hold.")
+    actions: ActionsIn
+
+
+class RulePreviewIn(RequestBody):
+    """A rule as it would be created, not saved."""
+
+    name: Name = "preview"
+    enabled: bool = True
+    stop_processing: bool = False
+    position: int | None = Field(None, ge=0, le=10_000)
+    conditions: Conditions
+    actions: ActionsIn
+
+
+class RulePatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset(
+        {"version", "name", "enabled", "stop_processing", "position", "conditions", "actions"}
+    )
+    version: int | None = Field(None, ge=1, description="Or send it in If-Match.")
+    name: Name | None = None
+    enabled: bool | None = None
+    stop_processing: bool | None = None
+    position: int | None = Field(None, ge=0, le=10_000, description="Moves it; others shift.")
+    conditions: Conditions | None = Field(None, description="Replaces them all.")
+    actions: ActionsIn | None = Field(None, description="Replaces them all.")
+
+
+class ConditionOut(ResponseBody):
+    field: ConditionField
+    operator: Operator
+    value: str | None = None
+    values: list[str] | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+class ActionsOut(ResponseBody):
+    category_id: UUID | None = None
+    tags: list[str] = []
+    merchant: str | None = None
+    own_transfer: bool = False
+
+
+class RuleOut(ResponseBody):
+    id: UUID
+    name: str
+    position: int
+    enabled: bool
+    stop_processing: bool
+    conditions: list[ConditionOut]
+    actions: ActionsOut
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RuleEffectOut(ResponseBody):
+    category_id: UUID | None
+    merchant: str | None
+    tags: list[str]
+
+
+class RuleChangeOut(ResponseBody):
+    transaction_id: UUID
+    booked_on: date
+    amount: Decimal
+    currency: str
+    description: str
+    before: RuleEffectOut
+    after: RuleEffectOut
+
+    @field_serializer("amount")
+    def _to_currency_precision(self, value: Decimal) -> str:
+        return str(Money(value, self.currency).quantized().amount)
+
+
+class RulePreviewPage(ResponseBody):
+    items: list[RuleChangeOut] = Field(description="Transactions the rule would change.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class RuleApplied(ResponseBody):
+    rule_id: UUID
+    changed: int = Field(description="Transactions changed, each with a new version and events.")

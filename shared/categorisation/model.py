@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import UUID
 
 REVIEW_BELOW = 0.6
 """A verdict less sure than this is not applied: the line stays uncategorised for review."""
@@ -19,6 +20,10 @@ class LineToCategorise:
     counterparty_name: str | None = None
     category_hint: str | None = None
     """The bank's own label, if the file has one."""
+    account_id: UUID | None = None
+    """The account the line belongs to: a tenant's rules may depend on it."""
+    counterparty_document: str | None = None
+    """CPF/CNPJ of the other side, when the bank gives it: a tenant's rules may depend on it."""
 
 
 @dataclass(frozen=True)
@@ -31,3 +36,9 @@ class Verdict:
     source: str
     confidence: float
     evidence: str
+    tags: tuple[str, ...] = ()
+    """Tag names a tenant's rule adds to the line (a categoriser of its own adds none)."""
+    merchant_override: str | None = None
+    """A merchant name a tenant's rule imposes: it wins over the counterparty name the line
+    carries, which ``merchant`` never does (a bank's name for the other side is better than
+    one read from the descriptor, a person's own name for it better still)."""

@@ -346,6 +346,33 @@ class ImportIssue(Base):
     )
 
 
+class CategorisationRule(Base):
+    """A tenant's categorisation rule (see ``shared.categorisation.rules``): its conditions and
+    actions are JSON, read and written only through ``Condition``/``Actions``, so that a new
+    kind of condition needs no migration."""
+
+    __tablename__ = "categorisation_rules"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    """0 first; the rules of a tenant are numbered 0, 1, 2… without gaps."""
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    stop_processing: Mapped[bool] = mapped_column(Boolean)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    actions: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    """Bumped by every UPDATE (the ETag); an UPDATE of a version read earlier changes nothing
+    and fails as a version conflict."""
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (Index(None, "tenant_id", "position"),)
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -356,5 +383,6 @@ TENANT_TABLES: tuple[str, ...] = (
     "imports",
     "import_issues",
     "csv_mappings",
+    "categorisation_rules",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

@@ -22,8 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.categorisation.rules import Narrowing
 from shared.db.models import (
     Account,
+    CategorisationRule,
     Category,
     CsvMapping,
     IdempotencyKey,
@@ -40,7 +42,7 @@ from shared.domain.errors import NotFound
 from shared.domain.pagination import Cursor, Page, TransactionSort
 from shared.domain.transactions import TransactionFilter, TransactionQuery
 
-M = TypeVar("M", Account, Category, Tag, Transaction, ImportRecord)
+M = TypeVar("M", Account, Category, Tag, Transaction, ImportRecord, CategorisationRule)
 T = TypeVar("T")
 
 
@@ -268,6 +270,26 @@ class TagRepository(_TenantScoped):
         return {tag.name: tag for tag in self.session.scalars(statement)}
 
 
+class RuleRepository(_TenantScoped):
+    model = CategorisationRule
+    noun = "rule"
+
+    def get(self, rule_id: UUID) -> CategorisationRule:
+        return self._get(CategorisationRule, rule_id)
+
+    def list(self, *, enabled_only: bool = False) -> list[CategorisationRule]:
+        """In the order they run."""
+        statement = select(CategorisationRule).where(self._owned())
+        if enabled_only:
+            statement = statement.where(CategorisationRule.enabled.is_(True))
+        order = (
+            CategorisationRule.position,
+            CategorisationRule.created_at,
+            CategorisationRule.id,
+        )
+        return list(self.session.scalars(statement.order_by(*order)))
+
+
 class TransactionRepository(_TenantScoped):
     model = Transaction
     noun = "transaction"
@@ -382,6 +404,41 @@ class TransactionRepository(_TenantScoped):
             found.extend(self.session.scalars(statement))
         found.sort(key=lambda t: (t.booked_on, t.created_at, t.id))
         return found
+
+    def scan(
+        self, narrowing: Narrowing, *, after: tuple[date, UUID] | None, limit: int
+    ) -> list[Transaction]:
+        """The next ``limit`` transactions, newest first, after the (booked on, id) ``after``,
+        of those that may meet a rule's conditions (``narrowing``): the rule's own test runs in
+        Python, on what this returns."""
+        conditions: list[ColumnElement[bool]] = [self._owned()]
+        if narrowing.account_ids is not None:
+            conditions.append(Transaction.account_id.in_(sorted(narrowing.account_ids)))
+        if narrowing.types is not None:
+            conditions.append(func.upper(func.trim(Transaction.type)).in_(sorted(narrowing.types)))
+        if narrowing.amount_min is not None:
+            conditions.append(Transaction.amount >= narrowing.amount_min)
+        if narrowing.amount_max is not None:
+            conditions.append(Transaction.amount <= narrowing.amount_max)
+        if narrowing.credit is not None:
+            conditions.append(
+                Transaction.amount > 0 if narrowing.credit else Transaction.amount < 0
+            )
+        if after is not None:
+            booked_on, last_id = after
+            conditions.append(
+                or_(
+                    Transaction.booked_on < booked_on,
+                    and_(Transaction.booked_on == booked_on, Transaction.id < last_id),
+                )
+            )
+        statement = (
+            select(Transaction)
+            .where(*conditions)
+            .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
 
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
         """``category_ids`` is the filter's categories already expanded with their children."""

@@ -25,6 +25,7 @@ from shared.db.repositories import (
     IdempotencyRepository,
     ImportRepository,
     MembershipRepository,
+    RuleRepository,
     TagRepository,
     TenantRepository,
     TransactionRepository,
@@ -111,6 +112,7 @@ class UnitOfWork:
         self.tags = TagRepository(self.session, tenant_id)
         self.transactions = TransactionRepository(self.session, tenant_id)
         self.imports = ImportRepository(self.session, tenant_id)
+        self.rules = RuleRepository(self.session, tenant_id)
 
     @contextmanager
     def deferred_writes(self) -> Iterator[None]:

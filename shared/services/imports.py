@@ -32,7 +32,7 @@ import re
 import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -47,7 +47,14 @@ from events.envelope import DomainEvent, EventMetadata
 from events.imports import IMPORTED_PER_EVENT, ImportCompleted
 from shared.categorisation.model import REVIEW_BELOW, LineToCategorise, Verdict
 from shared.db.bulk import BulkWriter
-from shared.db.models import Account, ImportIssue, ImportRecord, OutboxEvent, Transaction
+from shared.db.models import (
+    Account,
+    ImportIssue,
+    ImportRecord,
+    OutboxEvent,
+    Transaction,
+    TransactionTag,
+)
 from shared.db.unit_of_work import UnitOfWork, outbox_values
 from shared.domain.access import Principal
 from shared.domain.errors import FieldIssue, InvalidInput, NotFound
@@ -58,6 +65,7 @@ from shared.imports.model import FileRejected, RowError, StatementLine, Statemen
 from shared.imports.profiles import ColumnMapping, mapping_from_json, mapping_to_json
 from shared.ports import Categoriser, Clock, ObjectStore
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
+from shared.services.rules import for_import
 from shared.services.transaction_events import record_changes, snapshot
 from shared.services.transactions import value_issues
 
@@ -430,9 +438,15 @@ class _Importer:
         quantum = Money(Decimal(0), account.currency).quantized().amount
         self.wire_account = _WireAccount(str(account.id), account.currency, quantum)
         self.writer: BulkWriter
-        self.category_ids = {
-            category.slug: category.id for category in uow.categories.all() if not category.archived
-        }
+        categories = [category for category in uow.categories.all() if not category.archived]
+        self.category_ids = {category.slug: category.id for category in categories}
+        # The workspace's own rules go first, read once for the whole import.
+        rules = for_import(
+            uow, categoriser, {category.id: category.slug for category in categories}
+        )
+        self.categoriser = rules.categoriser
+        self.tag_ids = rules.tag_ids
+        """The tags the rules may add, by name; empty when no rule adds any."""
 
     def run(self, statement: StatementStream) -> int:
         """Imports every row; returns how many ``TransactionsImported`` events were recorded."""
@@ -451,6 +465,8 @@ class _Importer:
             _table(OutboxEvent): {},
             _table(ImportIssue): {"import_id": self.record.id},
         }
+        if self.tag_ids:
+            constants[_table(TransactionTag)] = {}
         with self.uow.bulk_writer(constants) as self.writer:
             while chunk := list(islice(rows, CHUNK_ROWS)):
                 self._chunk(chunk, statement.currency)
@@ -470,14 +486,21 @@ class _Importer:
             new = lines
         verdicts = self._verdicts(new)
         rows = [self._row(line, verdict) for line, verdict in zip(new, verdicts, strict=True)]
+        tagged = self._tagged(rows, verdicts)
         self.record.imported += len(rows)
         for start in range(0, len(rows), IMPORTED_PER_EVENT):
-            self._announce(rows[start : start + IMPORTED_PER_EVENT])
+            self._announce(rows[start : start + IMPORTED_PER_EVENT], tagged)
         batch = {
             _table(Transaction): rows,
             _table(OutboxEvent): self.events,
             _table(ImportIssue): self.issues,
         }
+        if self.tag_ids:  # after the transactions they link to
+            batch[_table(TransactionTag)] = [
+                {"transaction_id": row_id, "tag_id": self.tag_ids[name]}
+                for row_id, names in tagged.items()
+                for name in names
+            ]
         self.writer.write(batch)  # in the background, while the next chunk is read
         self.events, self.issues = [], []
 
@@ -691,10 +714,24 @@ class _Importer:
                     mcc=line.mcc,
                     counterparty_name=line.counterparty_name,
                     category_hint=line.category_hint,
+                    account_id=self.account.id,
+                    counterparty_document=line.counterparty_document,
                 )
                 for line in lines
             ]
         )
+
+    def _tagged(
+        self, rows: Sequence[dict[str, Any]], verdicts: Sequence[Verdict | None]
+    ) -> dict[UUID, list[str]]:
+        """The tags the rules give each new row, by row id (rows without any left out)."""
+        if not self.tag_ids:
+            return {}
+        return {
+            row["id"]: sorted(name for name in set(verdict.tags) if name in self.tag_ids)
+            for row, verdict in zip(rows, verdicts, strict=True)
+            if verdict is not None and verdict.tags
+        }
 
     def _row(self, line: StatementLine, verdict: Verdict | None) -> dict[str, Any]:
         """The row's own values; what every row of the import shares is the writer's."""
@@ -705,7 +742,12 @@ class _Importer:
             "description": line.description,
             "status": line.status,
         }
-        merchant = line.counterparty_name or (verdict.merchant if verdict else None)
+        # A rule's name for the merchant first, then the bank's, then the descriptor's.
+        merchant = (
+            (verdict.merchant_override if verdict else None)
+            or line.counterparty_name
+            or (verdict.merchant if verdict else None)
+        )
         category_id = None
         if verdict is not None and verdict.slug and verdict.confidence >= REVIEW_BELOW:
             category_id = self.category_ids.get(verdict.slug)
@@ -727,13 +769,18 @@ class _Importer:
         row.update((name, value) for name, value in optional.items() if value is not None)
         return row
 
-    def _announce(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _announce(self, rows: Sequence[dict[str, Any]], tagged: Mapping[UUID, list[str]]) -> None:
         self.parts += 1
+        transactions = [_wire(row, self.wire_account) for row in rows]
+        if tagged:
+            for wire, row in zip(transactions, rows, strict=True):
+                if row["id"] in tagged:
+                    wire["tags"] = tagged[row["id"]]
         data = {
             "importId": str(self.record.id),
             "accountId": str(self.account.id),
             "part": self.parts,
-            "transactions": [_wire(row, self.wire_account) for row in rows],
+            "transactions": transactions,
         }
         event = _event(
             "TransactionsImported", self.caller, self.record.id, self.parts, data, self.clock

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.bootstrap import Container, bootstrap
+from shared.categorisation.rules import Actions, Condition, ConditionField, Operator
 from shared.clock import SystemClock
 from shared.db.engine import Database
 from shared.db.models import TENANT_TABLES
@@ -30,6 +31,7 @@ from shared.services.access import Caller
 from shared.services.accounts import NewAccount
 from shared.services.categories import NewCategory
 from shared.services.idempotency import IdempotencyRequest
+from shared.services.rules import RuleSpec
 from shared.services.transactions import NewTransaction
 from shared.services.workspaces import NewWorkspace
 from shared.settings import Settings
@@ -52,6 +54,7 @@ class Tenant:
     """A tag no transaction carries yet: linking it is a valid insert for its own tenant."""
     transaction_id: UUID
     import_id: UUID
+    rule_id: UUID
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,15 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         ),
     )
     container.members.invite(caller, f"convidado-{name}@example.com", Role.VIEWER)
+    # Before the import: the import reads the tenant's rules under row-level security too.
+    rule, _ = container.rules.create(
+        caller,
+        RuleSpec(
+            name=f"Padaria {name}",
+            conditions=(Condition(ConditionField.DESCRIPTION, Operator.CONTAINS, "padaria"),),
+            actions=Actions(category_id=category.id),
+        ),
+    )
     # The second line cannot be read: an issue of the import.
     statement = f"date,title,amount\n2026-10-02,Padaria {name},7.50\n2026-10-03,X,?\n".encode()
     record = container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
@@ -99,6 +111,7 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         spare_tag_id=spare.id,
         transaction_id=transaction.id,
         import_id=record.id,
+        rule_id=rule.id,
     )
 
 
@@ -246,6 +259,9 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "DO UPDATE SET mapping = excluded.mapping",
         "import_issues": "INSERT INTO import_issues (import_id, position, tenant_id, kind, line, "
         "reason) VALUES (:import_, 99, :tenant, 'rejected', 1, 'intrusa')",
+        "categorisation_rules": "INSERT INTO categorisation_rules (id, tenant_id, name, position, "
+        "enabled, stop_processing, conditions, actions, created_at, updated_at, version) VALUES "
+        "(:id, :tenant, 'Intrusa', 99, true, false, '[]', '{}', :now, :now, 1)",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",

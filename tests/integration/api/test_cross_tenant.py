@@ -36,6 +36,7 @@ class Attempt:
 
 
 IN_B = {"X-Fluxo-Workspace": "{b_workspace}"}
+ANY_TEXT = {"field": "description", "operator": "contains", "value": "segredo"}
 
 ATTEMPTS: dict[str, Attempt] = {
     # B's resources addressed directly, acting in A
@@ -65,6 +66,11 @@ ATTEMPTS: dict[str, Attempt] = {
     "delete B's transaction with if-match": Attempt(
         "DELETE", "/v1/transactions/{b_transaction}", headers={"If-Match": '"1"'}
     ),
+    "get B's rule": Attempt("GET", "/v1/rules/{b_rule}"),
+    "patch B's rule": Attempt("PATCH", "/v1/rules/{b_rule}", {"version": 1, "name": "hacked"}),
+    "delete B's rule": Attempt("DELETE", "/v1/rules/{b_rule}"),
+    "preview B's rule": Attempt("GET", "/v1/rules/{b_rule}/preview"),
+    "apply B's rule": Attempt("POST", "/v1/rules/{b_rule}/apply"),
     # B's workspace and its members
     "get workspace B": Attempt("GET", "/v1/workspaces/{b_workspace}"),
     "patch workspace B": Attempt("PATCH", "/v1/workspaces/{b_workspace}", {"name": "hacked"}),
@@ -132,6 +138,14 @@ ATTEMPTS: dict[str, Attempt] = {
     "header B: delete transaction": Attempt(
         "DELETE", "/v1/transactions/{b_transaction}", headers=IN_B
     ),
+    "header B: list rules": Attempt("GET", "/v1/rules", headers=IN_B),
+    "header B: create rule": Attempt(
+        "POST",
+        "/v1/rules",
+        {"name": "Intrusa", "conditions": [ANY_TEXT], "actions": {"tags": ["x"]}},
+        headers=IN_B,
+    ),
+    "header B: apply rule": Attempt("POST", "/v1/rules/{b_rule}/apply", headers=IN_B),
     # B's ids inside A's own requests
     "record in A on B's account": Attempt(
         "POST",
@@ -186,6 +200,20 @@ ATTEMPTS: dict[str, Attempt] = {
         status=422,
         pointer="/account_id",
     ),
+    "rule in A setting B's category": Attempt(
+        "POST",
+        "/v1/rules",
+        {"name": "Cruzada", "conditions": [ANY_TEXT], "actions": {"category_id": "{b_category}"}},
+        status=422,
+        pointer="/actions/category_id",
+    ),
+    "preview in A with B's category": Attempt(
+        "POST",
+        "/v1/rules/preview",
+        {"conditions": [ANY_TEXT], "actions": {"category_id": "{b_category}"}},
+        status=422,
+        pointer="/actions/category_id",
+    ),
     "create in A under B's category": Attempt(
         "POST",
         "/v1/categories",
@@ -208,6 +236,8 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
         return value.format(**ids)
     if isinstance(value, dict):
         return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
     return value
 
 
@@ -240,6 +270,17 @@ def tenants(new_actor) -> Tenants:
         ),
         201,
     )
+    b_rule = ok(
+        bruno.post(
+            "/v1/rules",
+            {
+                "name": "Regra segredo-b",
+                "conditions": [ANY_TEXT],
+                "actions": {"category_id": b_category["id"], "tags": ["segredo-b"]},
+            },
+        ),
+        201,
+    )
     a_account = ok(ana.post("/v1/accounts", {"name": "Conta da Ana", "kind": "checking"}), 201)
     a_category = ok(ana.post("/v1/categories", {"name": "Da Ana"}), 201)
     a_transaction = ok(
@@ -267,6 +308,7 @@ def tenants(new_actor) -> Tenants:
         "b_category": b_category["id"],
         "b_tag": b_tag["id"],
         "b_transaction": b_transaction["id"],
+        "b_rule": b_rule["id"],
     }
     return Tenants(ana, bruno, ids)
 
@@ -282,6 +324,7 @@ def _state_of_b(tenants: Tenants) -> dict[str, Any]:
         "categories": ok(bruno.get("/v1/categories", params={"include_archived": True})),
         "tags": ok(bruno.get("/v1/tags")),
         "transactions": ok(bruno.get("/v1/transactions")),
+        "rules": ok(bruno.get("/v1/rules")),
         "transaction": ok(transaction),
         "etag": transaction.headers["ETag"],
     }
@@ -294,6 +337,7 @@ def _state_of_a(tenants: Tenants) -> dict[str, Any]:
         "categories": ok(ana.get("/v1/categories", params={"include_archived": True})),
         "tags": ok(ana.get("/v1/tags")),
         "transactions": ok(ana.get("/v1/transactions")),
+        "rules": ok(ana.get("/v1/rules")),
         "members": ok(ana.get(f"/v1/workspaces/{tenants.ids['a_workspace']}/members")),
     }
 
@@ -337,6 +381,7 @@ def test_given_a_user_of_a_when_listing_workspaces_then_b_is_not_listed(tenants)
         "/v1/transactions?q=SEGREDO",
         "/v1/accounts?include_archived=true",
         "/v1/categories?include_archived=true",
+        "/v1/rules",
     ],
 )
 def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, path):
