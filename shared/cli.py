@@ -218,6 +218,60 @@ def ml_categorise(
     typer.echo(f"categorised {count} row(s)", err=True)
 
 
+@ml.command("train-categoriser")
+def ml_train_categoriser(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="Folder for categoriser.onnx and .json; ml/artifacts by default."
+        ),
+    ] = None,
+    households: Annotated[
+        int, typer.Option(min=1, max=2000, help="Demo households to train on.")
+    ] = 200,
+    epochs: Annotated[int, typer.Option(min=1, max=200, help="Passes over the data.")] = 10,
+) -> None:
+    """Train the categoriser (TensorFlow, the ml extra) and export it to ONNX; the same
+    options give the same artefact. Prints the held-out report at the end."""
+    from dataclasses import replace
+
+    from ml.categoriser.evaluate import format_report
+    from ml.categoriser.train import TensorFlowMissing, TrainConfig, train
+    from shared.categorisation.trained import DEFAULT_MODEL
+
+    defaults = TrainConfig()
+    config = TrainConfig(
+        data=replace(defaults.data, households=households),
+        model=replace(defaults.model, epochs=epochs),
+    )
+    try:
+        _, report = train(config, out or DEFAULT_MODEL.parent, log=typer.echo)
+    except TensorFlowMissing as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(format_report(report))
+
+
+@ml.command("evaluate-categoriser")
+def ml_evaluate_categoriser(
+    model: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="The ONNX artefact; ml/artifacts by default."),
+    ] = None,
+) -> None:
+    """Score the trained categoriser (onnxruntime) and the base on the merchants held out of
+    its training: per-category report, then accuracy, macro-F1, base accuracy and rows."""
+    from ml.categoriser.evaluate import evaluate_artefact, format_report
+    from shared.categorisation.trained import DEFAULT_MODEL, ModelUnavailable
+
+    try:
+        report = evaluate_artefact(model or DEFAULT_MODEL)
+    except ModelUnavailable as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(format_report(report))
+
+
 _SHOWN_REJECTIONS = 50
 
 
