@@ -543,6 +543,13 @@ class ImportRepository(_TenantScoped):
         )
         return self.session.scalars(statement).first()
 
+    def forget_mapping(self, account_id: UUID) -> bool:
+        """False when the account had none."""
+        saved = self.mapping(account_id)
+        if saved is not None:
+            self.session.delete(saved)
+        return saved is not None
+
     def save_mapping(self, account_id: UUID, mapping: dict[str, Any], now: datetime) -> None:
         saved = self.mapping(account_id)
         if saved is None:

@@ -278,10 +278,8 @@ class ImportService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             uow.accounts.get(account_id)
-            saved = uow.imports.mapping(account_id)
-            if saved is None:
+            if not uow.imports.forget_mapping(account_id):
                 raise NotFound(f"account {account_id} has no CSV mapping", resource="csv mapping")
-            uow.session.delete(saved)
             uow.commit()
 
     def get(self, caller: Caller, import_id: UUID) -> ImportRecord:
