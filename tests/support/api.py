@@ -73,3 +73,13 @@ def problem(response: Response, status: int) -> dict[str, Any]:
     assert body["detail"]
     assert body["type"]
     return body
+
+
+def categories_by_slug(actor: Actor) -> dict[str, str]:
+    """The workspace's categories (top level and children) as slug → id."""
+    slugs: dict[str, str] = {}
+    for node in ok(actor.get("/v1/categories")):
+        slugs[node["slug"]] = node["id"]
+        for child in node["children"]:
+            slugs[child["slug"]] = child["id"]
+    return slugs

@@ -16,7 +16,7 @@ from shared.db.models import OutboxEvent
 from shared.domain.access import Principal, Role
 from shared.services.access import Caller
 from shared.services.transactions import NewTransaction
-from tests.support.api import Actor, ok, problem, token_for
+from tests.support.api import Actor, categories_by_slug, ok, problem, token_for
 
 UBER = {"field": "description", "operator": "contains", "value": "uber"}
 DEBIT = {"field": "amount", "operator": "sign", "value": "debit"}
@@ -29,13 +29,7 @@ def account(owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def categories(owner) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The workspace's categories by slug."""
-    slugs: dict[str, str] = {}
-    for node in ok(owner.get("/v1/categories")):
-        slugs[node["slug"]] = node["id"]
-        for child in node["children"]:
-            slugs[child["slug"]] = child["id"]
-    return slugs
+    return categories_by_slug(owner)
 
 
 def _rule(actor: Actor, name: str, conditions: list[Any], status: int = 201, **fields: Any) -> Any:

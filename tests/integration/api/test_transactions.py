@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.db.models import OutboxEvent, Transaction
-from tests.support.api import ok, problem
+from tests.support.api import categories_by_slug, ok, problem
 
 
 def _rows(container, model) -> int:  # type: ignore[no-untyped-def]
@@ -35,12 +35,7 @@ def account(owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def categories(owner) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    slugs: dict[str, str] = {}
-    for node in ok(owner.get("/v1/categories")):
-        slugs[node["slug"]] = node["id"]
-        for child in node["children"]:
-            slugs[child["slug"]] = child["id"]
-    return slugs
+    return categories_by_slug(owner)
 
 
 def _body(account: dict[str, Any], **fields: Any) -> dict[str, Any]:
