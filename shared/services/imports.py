@@ -415,7 +415,6 @@ class _Importer:
     ) -> None:
         self.uow = uow
         self.progress = progress
-        self.categoriser = categoriser
         self.caller = caller
         self.clock = clock
         self.account = account
