@@ -6,6 +6,7 @@ Lambda keeps the result for its warm invocations. Tests pass their own adapters 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -30,6 +31,8 @@ from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
 from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
 from shared.settings import IdentityProvider, Settings, get_settings
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,9 +90,18 @@ class Container:
 
     @cached_property
     def categoriser(self) -> Categoriser:
+        """The trained model, then the built-in base; the base alone when the artefact is
+        missing (a checkout that deleted it), which the log says once."""
         from shared.categorisation.base import BaseCategoriser
+        from shared.categorisation.chain import model_then_base
+        from shared.categorisation.trained import TrainedCategoriser
 
-        return BaseCategoriser()
+        base = BaseCategoriser()
+        model = TrainedCategoriser(self.settings.categoriser_model)
+        if not model.available():
+            _log.warning("no trained categoriser at %s: the built-in base decides", model.path)
+            return base
+        return model_then_base(model, base)
 
     @cached_property
     def imports(self) -> ImportService:

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     api_page_size_default: int = 50
     api_page_size_max: int = 500
     cors_origins: list[str] = Field(default_factory=list)
+    categoriser_model: Path | None = Field(
+        default=None,
+        description="The trained categoriser's ONNX artefact; the one shipped in ml/artifacts "
+        "if unset.",
+    )
 
     @model_validator(mode="after")
     def _aws_needs_real_adapters(self) -> Settings:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ml.categoriser.dataset import DataConfig, Example, heldout_only, top_level
 from shared.categorisation.base import BaseCategoriser
+from shared.categorisation.chain import MODEL_SURE, model_then_base
 from shared.categorisation.model import REVIEW_BELOW
 from shared.categorisation.trained import TrainedCategoriser
 
@@ -43,8 +44,9 @@ class Scores:
 class Report:
     model: Scores
     base: Scores
-    cascade: Scores
-    """The base where it decides (confidence ≥ ``REVIEW_BELOW``), the model elsewhere."""
+    chain: Scores
+    """The categoriser as shipped: the model where it is sure, the base where it knows the
+    merchant or a word, the model's less sure answer elsewhere (``model_then_base``)."""
     applied_share: float
     """Lines the model is sure enough of to categorise (confidence ≥ ``REVIEW_BELOW``)."""
     applied_accuracy: float
@@ -55,7 +57,7 @@ class Report:
             "heldout_rows": self.model.rows,
             "model": self.model.as_dict(),
             "base": self.base.as_dict(),
-            "base_then_model": self.cascade.as_dict(),
+            "chain": self.chain.as_dict(),
             "model_applied_share": round(self.applied_share, 4),
             "model_applied_accuracy": round(self.applied_accuracy, 4),
             "per_category": {
@@ -63,7 +65,7 @@ class Report:
                     "support": score.support,
                     "model_f1": round(score.f1, 4),
                     "base_f1": round(self.base.classes[name].f1, 4),
-                    "base_then_model_f1": round(self.cascade.classes[name].f1, 4),
+                    "chain_f1": round(self.chain.classes[name].f1, 4),
                 }
                 for name, score in self.model.classes.items()
             },
@@ -71,7 +73,7 @@ class Report:
 
     def summary(self) -> str:
         return (
-            f"accuracy={self.model.accuracy:.4f} macro_f1={self.model.macro_f1:.4f} "
+            f"accuracy={self.chain.accuracy:.4f} macro_f1={self.chain.macro_f1:.4f} "
             f"base_accuracy={self.base.accuracy:.4f} heldout_rows={self.model.rows}"
         )
 
@@ -102,11 +104,11 @@ def evaluate_lines(categoriser: TrainedCategoriser, examples: Sequence[Example])
     verdicts = categoriser.categorise(lines)
     seconds = time.perf_counter() - started
     predicted = [top_level(verdict.slug) for verdict in verdicts]
-    base_verdicts = BaseCategoriser().categorise(lines)
-    base = [top_level(verdict.slug) for verdict in base_verdicts]
-    cascade = [
-        b if verdict.slug is not None and verdict.confidence >= REVIEW_BELOW else m
-        for b, m, verdict in zip(base, predicted, base_verdicts, strict=True)
+    base_categoriser = BaseCategoriser()
+    base = [top_level(verdict.slug) for verdict in base_categoriser.categorise(lines)]
+    chain = [
+        top_level(verdict.slug)
+        for verdict in model_then_base(categoriser, base_categoriser).categorise(lines)
     ]
     applied = [
         (t, p)
@@ -116,7 +118,7 @@ def evaluate_lines(categoriser: TrainedCategoriser, examples: Sequence[Example])
     return Report(
         model=score(truth, predicted),
         base=score(truth, base),
-        cascade=score(truth, cascade),
+        chain=score(truth, chain),
         applied_share=len(applied) / len(truth) if truth else 0.0,
         applied_accuracy=sum(t == p for t, p in applied) / len(applied) if applied else 0.0,
         seconds=seconds,
@@ -134,14 +136,14 @@ def evaluate_artefact(model: Path) -> Report:
 def format_report(report: Report) -> str:
     header = (
         f"{'category':<16} {'rows':>5}  {'model P':>7} {'R':>5} {'F1':>5}  {'base F1':>7}"
-        f"  {'base>model F1':>13}"
+        f"  {'chain F1':>8}"
     )
     lines = [header, "-" * len(header)]
     for name, model in report.model.classes.items():
         base = report.base.classes[name]
         lines.append(
             f"{name:<16} {model.support:>5}  {model.precision:>7.3f} {model.recall:>5.3f} "
-            f"{model.f1:>5.3f}  {base.f1:>7.3f}  {report.cascade.classes[name].f1:>13.3f}"
+            f"{model.f1:>5.3f}  {base.f1:>7.3f}  {report.chain.classes[name].f1:>8.3f}"
         )
     lines.append("-" * len(header))
     lines.append(
@@ -151,8 +153,8 @@ def format_report(report: Report) -> str:
     )
     lines.append(f"base:  accuracy {report.base.accuracy:.4f}, macro-F1 {report.base.macro_f1:.4f}")
     lines.append(
-        f"base, then the model where the base is undecided: accuracy "
-        f"{report.cascade.accuracy:.4f}, macro-F1 {report.cascade.macro_f1:.4f}"
+        f"chain (model if >= {MODEL_SURE}, then base, then the model's less sure answer): "
+        f"accuracy {report.chain.accuracy:.4f}, macro-F1 {report.chain.macro_f1:.4f}"
     )
     lines.append(report.summary())
     return "\n".join(lines)

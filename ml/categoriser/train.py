@@ -350,6 +350,7 @@ def _metadata(
             "max_features": config.model.max_features,
             "hash": "crc32 of the feature's UTF-8 name, modulo buckets-1, plus 1 (0 pads)",
             "inputs": {"ids": "int32 [lines, max_features]", "weights": "float32, same shape"},
+            "words": _vocabulary(dataset, config.model),
         },
         "model": {
             **asdict(config.model),
@@ -376,6 +377,16 @@ def _metadata(
         "onnx_sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
         "versions": _versions(),
     }
+
+
+def _vocabulary(dataset: Dataset, config: ModelConfig) -> list[str]:
+    """The informative words of the training lines: a line with none of them is answered from
+    its amount alone, which the categoriser then leaves for review."""
+    featuriser = Featuriser(config.buckets, config.max_features)
+    words: set[str] = set()
+    for example in dataset.train:
+        words |= featuriser.words(example.line)
+    return sorted(words)
 
 
 def _versions() -> dict[str, str]:

@@ -111,6 +111,11 @@ class Featuriser:
             *_other_groups(line),
         ]
 
+    def words(self, line: LineToCategorise) -> frozenset[str]:
+        """The line's informative words (neither number shapes nor one- or two-letter tails):
+        a model that knows none of them reads only the amount, and says so."""
+        return _informative(line.description or "", line.counterparty_name or "")
+
     def encode(self, groups: Sequence[Sequence[str]]) -> list[tuple[int, float]]:
         """Each group weighs 1 in all, shared by its features."""
         return _encode(groups, self.buckets)[: self.max_features]
@@ -143,13 +148,41 @@ def _encoded_other(groups: tuple[tuple[str, ...], ...], buckets: int) -> tuple[A
     return _arrays(_encode(groups, buckets))
 
 
+@lru_cache(maxsize=1 << 14)
+def _informative(description: str, counterparty: str) -> frozenset[str]:
+    words, _pairs, merchant, *_ = _text_groups(description, counterparty)
+    names = (feature.split(":", 1)[1] for feature in (*words, *merchant))
+    return frozenset(name for name in names if len(name) > 2 and not name.startswith("#"))
+
+
 def _arrays(pairs: list[tuple[int, float]]) -> tuple[NDArray[Any], NDArray[Any]]:
     ids = np.array([bucket for bucket, _ in pairs], dtype=np.int32)
     return ids, np.array([weight for _, weight in pairs], dtype=np.float32)
 
 
+_Key = tuple[str, str, tuple[tuple[str, ...], ...]]
+_REMEMBERED = 1 << 16
+"""Distinct feature sets whose answers are kept (then forgotten all at once)."""
+
+
+def _key(line: LineToCategorise) -> _Key:
+    """What the model reads of a line: the text it reads, and the other groups."""
+    return (
+        (line.description or "")[:_MAX_TEXT],
+        line.counterparty_name or "",
+        _other_groups(line),
+    )
+
+
 def _other_groups(line: LineToCategorise) -> tuple[tuple[str, ...], ...]:
-    return (_amount_group(line.amount), (f"t:{_type(line.type)}",), _mcc_group(line.mcc))
+    return _others(line.amount, line.type, line.mcc)
+
+
+@lru_cache(maxsize=1 << 14)
+def _others(
+    amount: Decimal | float | int | None, kind: str | None, mcc: str | None
+) -> tuple[tuple[str, ...], ...]:
+    return (_amount_group(amount), (f"t:{_type(kind)}",), _mcc_group(mcc))
 
 
 def _text_groups(description: str, counterparty: str) -> tuple[tuple[str, ...], ...]:
@@ -215,6 +248,7 @@ def _amount_group(amount: Decimal | float | int | None) -> tuple[str, ...]:
     return (f"s:{sign}", f"a:{sign}{bucket}", f"k:{sign}{shape}")
 
 
+@lru_cache(maxsize=256)
 def _type(kind: str | None) -> str:
     if not kind:
         return "?"
@@ -222,6 +256,7 @@ def _type(kind: str | None) -> str:
     return folded if folded in _TYPES else "other"
 
 
+@lru_cache(maxsize=1024)
 def _mcc_group(mcc: str | None) -> tuple[str, ...]:
     digits = "".join(char for char in (mcc or "")[:8] if char.isdigit())
     if len(digits) != 4:
@@ -242,10 +277,17 @@ class TrainedCategoriser:
         self._threads = threads
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        # A line's answer depends only on its features: statements repeat their merchants at
+        # like amounts, so each distinct set is run once per process.
+        self._decided: dict[_Key, tuple[str, float, bool]] = {}
 
     @property
     def path(self) -> Path:
         return self._path
+
+    def available(self) -> bool:
+        """The artefact and its metadata are there (whether they load is checked on first use)."""
+        return self._path.is_file() and self._path.with_suffix(".json").is_file()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -258,15 +300,30 @@ class TrainedCategoriser:
     def categorise(self, lines: Sequence[LineToCategorise]) -> list[Verdict]:
         if not lines:
             return []
-        loaded = self._load()
-        verdicts = []
-        for line, (slug, confidence) in zip(
-            lines, loaded.decide(self.probabilities(lines)), strict=True
-        ):
-            merchant = _merchant(line.counterparty_name or line.description or "")
-            evidence = f"model: {confidence:.2f} for {slug}"
-            verdicts.append(Verdict(slug, merchant.name, SOURCE, confidence, evidence))
-        return verdicts
+        keys = [_key(line) for line in lines]
+        first: dict[_Key, LineToCategorise] = {}
+        for key, line in zip(keys, lines, strict=True):
+            if key not in self._decided:
+                first.setdefault(key, line)
+        if first:
+            if len(self._decided) + len(first) > _REMEMBERED:
+                self._decided.clear()
+            loaded = self._load()
+            answers = loaded.decide(self.probabilities(list(first.values())))
+            for (key, line), (slug, confidence) in zip(first.items(), answers, strict=True):
+                self._decided[key] = (slug, confidence, loaded.knows_a_word_of(line))
+        return [
+            self._verdict(line, *self._decided[key]) for key, line in zip(keys, lines, strict=True)
+        ]
+
+    @staticmethod
+    def _verdict(line: LineToCategorise, slug: str, confidence: float, read: bool) -> Verdict:
+        merchant = _merchant(line.counterparty_name or line.description or "").name
+        if not read:
+            # An answer from the amount and type alone is a guess, however sure it sounds.
+            evidence = f"model: no word it was trained on; {slug} at {confidence:.2f} by amount"
+            return Verdict(None, merchant, SOURCE, confidence, evidence)
+        return Verdict(slug, merchant, SOURCE, confidence, f"model: {confidence:.2f} for {slug}")
 
     def probabilities(self, lines: Sequence[LineToCategorise]) -> NDArray[Any]:
         """``[lines, labels]`` leaf probabilities, in the order of ``labels``."""
@@ -301,6 +358,14 @@ class _Loaded:
     """For each label, the index of its top-level category in ``tops``."""
     top_matrix: NDArray[Any]
     """``[labels, tops]``: 1 where a label is under a top level."""
+    known_words: frozenset[str] | None
+    """The informative words of the training lines (None: an artefact that did not record them,
+    whose every answer is taken)."""
+
+    def knows_a_word_of(self, line: LineToCategorise) -> bool:
+        return self.known_words is None or not self.known_words.isdisjoint(
+            self.featuriser.words(line)
+        )
 
     @classmethod
     def open(cls, path: Path, threads: int) -> _Loaded:
@@ -342,6 +407,7 @@ class _Loaded:
             tops=tops,
             leaf_top=leaf_top,
             top_matrix=np.eye(len(tops), dtype=np.float32)[leaf_top],
+            known_words=frozenset(features["words"]) if "words" in features else None,
         )
 
     def run(self, ids: NDArray[Any], weights: NDArray[Any]) -> NDArray[Any]:

@@ -543,10 +543,12 @@ def test_every_imported_line_goes_through_the_categoriser(
 
     assert record.imported == 3
     found = _slugs(container, account_id)
-    assert found["IFD*PIZZARIA DOM PEPE"][:2] == ("food_delivery", "base")
+    # The trained model or the built-in base, whichever the chain trusts for the line.
+    assert found["IFD*PIZZARIA DOM PEPE"][0] == "food_delivery"
+    assert found["IFD*PIZZARIA DOM PEPE"][1] in {"model", "base"}
     assert found["IFD*PIZZARIA DOM PEPE"][2] >= Decimal("0.6")
     assert found["IFD*PIZZARIA DOM PEPE"][3] == "Pizzaria Dom Pepe"
-    assert found["NETFLIX.COM"][:2] == ("streaming", "base")
+    assert found["NETFLIX.COM"][0] == "streaming"
     # Undecided: no category, waiting for review; the merchant is still cleaned.
     assert found["XPTO 4471 ZZ"] == (None, None, None, "Xpto 4471 Zz")
     page = container.transactions.list(
