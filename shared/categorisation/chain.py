@@ -40,9 +40,9 @@ class Chain:
         self._layers = tuple(layers)
 
     def categorise(self, lines: Sequence[LineToCategorise]) -> list[Verdict]:
-        decided: dict[int, Verdict] = {}
-        candidates: dict[int, list[Verdict]] = {index: [] for index in range(len(lines))}
-        open_lines = list(range(len(lines)))
+        decided: list[Verdict | None] = [None] * len(lines)
+        candidates: dict[int, list[Verdict]] = {}
+        open_lines: Sequence[int] = range(len(lines))
         for layer in self._layers:
             if not open_lines:
                 break
@@ -52,12 +52,12 @@ class Chain:
                 if verdict.slug is not None and verdict.confidence >= layer.sure:
                     decided[index] = verdict
                 else:
-                    candidates[index].append(verdict)
+                    candidates.setdefault(index, []).append(verdict)
                     still_open.append(index)
             open_lines = still_open
         for index in open_lines:
             decided[index] = _settle(candidates[index])
-        return [decided[index] for index in range(len(lines))]
+        return [verdict for verdict in decided if verdict is not None]
 
 
 def _settle(candidates: Sequence[Verdict]) -> Verdict:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
 REVIEW_BELOW = 0.6
 """A verdict less sure than this is not applied: the line stays uncategorised for review."""
+EVIDENCE_LENGTH = 200
+"""Characters of a verdict's evidence a transaction keeps (``category_evidence``)."""
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,27 @@ class Verdict:
     """A merchant name a tenant's rule imposes: it wins over the counterparty name the line
     carries, which ``merchant`` never does (a bank's name for the other side is better than
     one read from the descriptor, a person's own name for it better still)."""
+    rule_id: UUID | None = None
+    """The tenant's rule that decided the category, when one did."""
+
+    @property
+    def decided(self) -> bool:
+        """Sure enough to be applied: a category at ``REVIEW_BELOW`` confidence or above."""
+        return self.slug is not None and self.confidence >= REVIEW_BELOW
+
+
+def short_evidence(text: str | None) -> str | None:
+    """Evidence as a transaction keeps it: at most ``EVIDENCE_LENGTH`` characters, cut at a
+    character (never inside an accent's combining mark) and marked with an ellipsis; without
+    control characters, which PostgreSQL text cannot always hold; None when nothing is left."""
+    if text is None:
+        return None
+    if len(text) <= EVIDENCE_LENGTH and text.isprintable():  # nearly always: no copy
+        return text or None
+    clean = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).split())
+    if len(clean) <= EVIDENCE_LENGTH:
+        return clean or None
+    cut = EVIDENCE_LENGTH - 1
+    while cut > 0 and unicodedata.combining(clean[cut]):
+        cut -= 1  # the mark belongs to the character before it: cut before both
+    return clean[:cut].rstrip() + "…"

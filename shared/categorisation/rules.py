@@ -298,6 +298,8 @@ class Outcome:
     own_transfer: bool = False
     category_rule: str | None = None
     """The name of the rule that decided the category."""
+    category_rule_id: UUID | None = None
+    """The id of the rule that decided the category."""
     merchant: str | None = None
     tags: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
@@ -333,6 +335,9 @@ def _then(outcome: Outcome, rule: Rule) -> Outcome:
         category_rule=outcome.category_rule
         if decided
         else (rule.name if actions.sets_category else None),
+        category_rule_id=outcome.category_rule_id
+        if decided
+        else (rule.id if actions.sets_category else None),
         merchant=outcome.merchant or actions.merchant,
         tags=tuple(dict.fromkeys([*outcome.tags, *actions.tags])),
         matched=(*outcome.matched, rule.name),
@@ -383,6 +388,7 @@ class RuleCategoriser:
                         outcome.evidence(),
                         outcome.tags,
                         outcome.merchant,
+                        outcome.category_rule_id,
                     )
                 )
             else:

@@ -279,7 +279,7 @@ class TrainedCategoriser:
         self._loaded: _Loaded | None = None
         # A line's answer depends only on its features: statements repeat their merchants at
         # like amounts, so each distinct set is run once per process.
-        self._decided: dict[_Key, tuple[str, float, bool]] = {}
+        self._decided: dict[_Key, Verdict] = {}
 
     @property
     def path(self) -> Path:
@@ -311,19 +311,8 @@ class TrainedCategoriser:
             loaded = self._load()
             answers = loaded.decide(self.probabilities(list(first.values())))
             for (key, line), (slug, confidence) in zip(first.items(), answers, strict=True):
-                self._decided[key] = (slug, confidence, loaded.knows_a_word_of(line))
-        return [
-            self._verdict(line, *self._decided[key]) for key, line in zip(keys, lines, strict=True)
-        ]
-
-    @staticmethod
-    def _verdict(line: LineToCategorise, slug: str, confidence: float, read: bool) -> Verdict:
-        merchant = _merchant(line.counterparty_name or line.description or "").name
-        if not read:
-            # An answer from the amount and type alone is a guess, however sure it sounds.
-            evidence = f"model: no word it was trained on; {slug} at {confidence:.2f} by amount"
-            return Verdict(None, merchant, SOURCE, confidence, evidence)
-        return Verdict(slug, merchant, SOURCE, confidence, f"model: {confidence:.2f} for {slug}")
+                self._decided[key] = _verdict(line, slug, confidence, loaded.knows_a_word_of(line))
+        return [self._decided[key] for key in keys]
 
     def probabilities(self, lines: Sequence[LineToCategorise]) -> NDArray[Any]:
         """``[lines, labels]`` leaf probabilities, in the order of ``labels``."""
@@ -344,6 +333,16 @@ class TrainedCategoriser:
                     self._loaded = _Loaded.open(self._path, self._threads)
                 loaded = self._loaded
         return loaded
+
+
+def _verdict(line: LineToCategorise, slug: str, confidence: float, read: bool) -> Verdict:
+    """Everything in it follows from the line's key: the same line gets the same verdict."""
+    merchant = _merchant(line.counterparty_name or line.description or "").name
+    if not read:
+        # An answer from the amount and type alone is a guess, however sure it sounds.
+        evidence = f"model: no word it was trained on; {slug} at {confidence:.2f} by amount"
+        return Verdict(None, merchant, SOURCE, confidence, evidence)
+    return Verdict(slug, merchant, SOURCE, confidence, f"model: {confidence:.2f} for {slug}")
 
 
 @dataclass(frozen=True)
