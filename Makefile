@@ -47,7 +47,7 @@ test-integration: install ## Run the integration tests against PostgreSQL
 lint: install ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared functions events
+	$(BIN)/mypy shared functions events stacks
 
 format: install ## Reformat the code and apply ruff's safe fixes
 	$(BIN)/ruff format .

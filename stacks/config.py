@@ -3,13 +3,86 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from constructs import Node
 
 STAGES = ("dev", "prod")
 ROOT = Path(__file__).resolve().parent.parent
+
+_MODEL_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_MAX_MODEL_NAME = 26
+"""A training job's name is ``<model>-<execution name>`` (63 characters at most) and an
+execution started by the schedule is named with a 36-character UUID."""
+_SCHEDULE = re.compile(r"^(cron|rate)\(.+\)$")
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """One model retrained on a schedule by a SageMaker training job
+    (:class:`~stacks.constructs.training.ScheduledTraining`). Adding a model is one more entry
+    in :data:`TRAINED_MODELS`, not code.
+
+    The job runs the training image (``ml/training/Dockerfile``) as ``command --out
+    /opt/ml/model`` plus ``--<name> <value>`` for each hyperparameter (``ml/training/entry.py``);
+    what the command writes there lands in the lake as
+    ``models/<name>/<job>/output/model.tar.gz``, and the training role may write nothing else.
+    """
+
+    name: str
+    """The artefact's stem (``ml/artifacts/<name>.onnx``) and the lake prefix ``models/<name>/``."""
+    command: tuple[str, ...]
+    """The CLI command that trains the model and takes ``--out DIR``."""
+    schedule: str
+    """An EventBridge schedule expression, in UTC (``cron(min hour day month weekday year)``)."""
+    instance_type: str = "ml.m5.large"
+    """A SageMaker training instance type. Its storage volume is encrypted with the stage key,
+    which instance types with local NVMe storage only (``ml.*d.*``, ``ml.g4dn``…) refuse."""
+    hyperparameters: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Extra options of ``command``: ``{"epochs": "10"}`` becomes ``--epochs 10``."""
+    max_runtime_minutes: int = 60
+    volume_gb: int = 10
+    metrics: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Metric name → regular expression with one group, read from the job's log by SageMaker
+    and shown with the job (and in CloudWatch) next to its artefact."""
+
+    def __post_init__(self) -> None:
+        if not _MODEL_NAME.match(self.name) or len(self.name) > _MAX_MODEL_NAME:
+            raise ValueError(
+                f"model name must be lowercase words joined by '-', at most {_MAX_MODEL_NAME} "
+                f"characters: {self.name!r}"
+            )
+        if not self.command:
+            raise ValueError(f"{self.name}: the training command is empty")
+        if not _SCHEDULE.match(self.schedule):
+            raise ValueError(f"{self.name}: not an EventBridge schedule: {self.schedule!r}")
+        if not self.instance_type.startswith("ml."):
+            raise ValueError(f"{self.name}: not a SageMaker instance type: {self.instance_type!r}")
+        if "out" in self.hyperparameters:
+            raise ValueError(f"{self.name}: --out is the training contract's, not a parameter")
+
+
+TRAINED_MODELS: tuple[TrainedModel, ...] = (
+    TrainedModel(
+        name="categoriser",
+        command=("fluxo", "ml", "train-categoriser"),
+        # Weekly, Sundays 06:00 UTC (03:00 in São Paulo): a quiet hour.
+        schedule="cron(0 6 ? * SUN *)",
+        # ≈ 1.5 min on 2 cores (docs/ml.md); the hour is for a slow start or a larger data set.
+        instance_type="ml.m5.large",
+        max_runtime_minutes=60,
+        # The summary line `fluxo ml train-categoriser` prints last (docs/ml.md).
+        metrics={
+            "heldout:accuracy": r"\baccuracy=([0-9.]+)",
+            "heldout:macro_f1": r"\bmacro_f1=([0-9.]+)",
+            "heldout:base_accuracy": r"\bbase_accuracy=([0-9.]+)",
+        },
+    ),
+)
+"""The models retrained on a schedule, in the primary region (the lake's writable copy)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +95,8 @@ class StageConfig:
     alarm_email: str | None
     layer_path: Path
     """The dependency layer built by ``make layers`` (its ``python/`` folder inside)."""
+    trained_models: tuple[TrainedModel, ...] = TRAINED_MODELS
+    """Models retrained on a schedule (:data:`TRAINED_MODELS`)."""
 
     @property
     def is_prod(self) -> bool:
@@ -43,16 +118,22 @@ class StageConfig:
         stage = str(context("stage", "dev"))
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, not {stage!r}")
-        origins = context("corsOrigins", [])
-        if isinstance(origins, str):
-            origins = [origin for origin in origins.split(",") if origin]
+        raw_origins = context("corsOrigins", [])
+        if isinstance(raw_origins, str):
+            origins = [origin for origin in raw_origins.split(",") if origin]
+        elif isinstance(raw_origins, list | tuple):
+            origins = [str(origin) for origin in raw_origins]
+        else:
+            raise ValueError(
+                f"corsOrigins must be a list or a comma-separated string: {raw_origins!r}"
+            )
         account = context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
         return cls(
             stage=stage,
             primary_region=str(context("primaryRegion", "us-east-1")),
             secondary_region=str(context("secondaryRegion", "us-west-2")),
             account=str(account) if account else None,
-            cors_origins=tuple(str(origin) for origin in origins),  # type: ignore[union-attr]
+            cors_origins=tuple(origins),
             alarm_email=str(context("alarmEmail")) if context("alarmEmail") else None,
             layer_path=ROOT / str(context("layerPath", "layers/build")),
         )

@@ -27,11 +27,12 @@ from stacks.constructs.lake import BANK_STATEMENTS, IMPORT_REPORTS, Lake, Replic
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
 from stacks.constructs.search import Search
+from stacks.constructs.training import ScheduledTraining
 
 # The bounded contexts that exist, each one Lambda behind the API: path prefix → package.
 API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "users": ("workspaces", "profile"),
-    "transactions": ("accounts", "categories", "tags", "transactions", "rules"),
+    "transactions": ("accounts", "categories", "tags", "transactions", "rules", "merchants"),
     "imports": ("imports",),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which
@@ -183,6 +184,21 @@ class ServiceStack(Stack):
         # trigger on the replica would import every replicated drop a second time): a file
         # dropped into the replica is not imported, and uploads cannot keep their original, so
         # imports wait for failback (docs/runbooks/disaster-recovery.md, gap V).
+        # Models are retrained where the lake is written: the primary region only. The standby
+        # has no schedule, no training image and no state machine (after a failover the models
+        # in production stay as deployed until failback).
+        self.training: ScheduledTraining | None = None
+        if self.lake and config.trained_models:
+            self.training = ScheduledTraining(
+                self,
+                "Training",
+                config=config,
+                models=config.trained_models,
+                lake=self.lake,
+                key=self.key,
+                events_=self.events,
+                staging=Path(_outdir(self)) / ".training" / self.stack_name,
+            )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -196,6 +212,8 @@ class ServiceStack(Stack):
                 *self.events.dead_letter_queues,
                 *([self.statement_drops.queue.queue] if self.statement_drops else []),
             ],
+            state_machines=self.training.state_machines if self.training else [],
+            alarms=self.training.alarms if self.training else [],
         )
 
 

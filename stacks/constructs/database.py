@@ -14,10 +14,10 @@ from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constructs.function import FluxoFunction, FunctionDefaults
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.network import (
     POSTGRES_PORT,
     Network,
-    acknowledge,
     allow_logs_service,
 )
 

@@ -1,11 +1,14 @@
-"""Domain events: the custom bus with its replay archive, schedules on the default bus, and the
-queue every consumer reads from (encrypted, TLS-only, with a dead-letter queue and alarms).
+"""Domain events: the custom bus with its replay archive, schedules on the default bus (of
+functions and of state machines), and the queue every consumer reads from (encrypted, TLS-only,
+with a dead-letter queue and alarms).
 
 Alarms made here have no actions: :class:`~stacks.constructs.monitoring.Monitoring` routes
 them to its topic when it is given the queues they watch.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -15,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -206,6 +210,54 @@ class Events(Construct):
 
         Delivery failures are invocation failures (throttling, permissions); errors raised by
         the function go to the function's own asynchronous dead-letter queue."""
+        return self._schedule(
+            construct_id,
+            schedule=schedule,
+            description=description,
+            target=lambda dead: targets.LambdaFunction(
+                target_function,
+                dead_letter_queue=dead,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+        )
+
+    def add_state_machine_schedule(
+        self,
+        construct_id: str,
+        *,
+        schedule: events.Schedule,
+        state_machine: sfn.IStateMachine,
+        description: str,
+        retry_attempts: int = 4,
+        max_event_age: Duration = Duration.hours(1),
+    ) -> events.Rule:
+        """A rule on the default bus that starts an execution of ``state_machine``, with the
+        same retries and dead-letter queue as :meth:`add_schedule`. EventBridge may start
+        executions only of that state machine (the role CDK gives the target).
+
+        Delivery failures are ``StartExecution`` failures; an execution that fails is the state
+        machine's own (its metrics, its alarms)."""
+        return self._schedule(
+            construct_id,
+            schedule=schedule,
+            description=description,
+            target=lambda dead: targets.SfnStateMachine(
+                state_machine,
+                dead_letter_queue=dead,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+        )
+
+    def _schedule(
+        self,
+        construct_id: str,
+        *,
+        schedule: events.Schedule,
+        description: str,
+        target: Callable[[sqs.IQueue], events.IRuleTarget],
+    ) -> events.Rule:
         holder = Construct(self, construct_id)
         dead = DeadLetterQueue(
             holder, "DeadLetters", key=self._key, what=f"schedule {construct_id}'s dead letters"
@@ -216,14 +268,7 @@ class Events(Construct):
             "Rule",
             schedule=schedule,
             description=description,
-            targets=[
-                targets.LambdaFunction(
-                    target_function,
-                    dead_letter_queue=dead.queue,
-                    retry_attempts=retry_attempts,
-                    max_event_age=max_event_age,
-                )
-            ],
+            targets=[target(dead.queue)],
         )
         self.dead_letter_queues.append(dead.queue)
         self.alarms.append(dead.alarm)

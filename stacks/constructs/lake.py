@@ -337,7 +337,7 @@ class Lake(Construct):
         _acknowledge_objects(
             grantable,
             [self.bucket.arn_for_objects(f"{p}*") for p in prefixes],
-            reason="the objects under one prefix of the lake that this function reads or "
+            reason="the objects under one prefix of the lake that this principal reads or "
             "writes (" + ", ".join(prefixes) + "); no delete, and nothing else in the bucket",
         )
         assert grant is not None

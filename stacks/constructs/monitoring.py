@@ -1,5 +1,6 @@
-"""One dashboard and one alarm topic per region: the API, the functions, the queues and the
-database at a glance, and an e-mail when something needs a person."""
+"""One dashboard and one alarm topic per region: the API, the functions, the queues, the
+database and the scheduled model training at a glance, and an e-mail when something needs a
+person."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from stacks.config import StageConfig
@@ -56,6 +58,10 @@ class Monitoring(Construct):
     dead-letter queue of its own is treated as one (Fluxo gives every working queue a DLQ), so
     it gets a not-empty alarm. Queues of a :class:`ConsumerQueue` or
     :class:`DeadLetterQueue` already have alarms; those are routed to the topic, not repeated.
+
+    ``state_machines`` are graphed (executions started, succeeded, failed, timed out); ``alarms``
+    made elsewhere (such as :class:`~stacks.constructs.training.ScheduledTraining`'s on failed
+    executions) are routed to the topic.
     """
 
     def __init__(
@@ -69,6 +75,8 @@ class Monitoring(Construct):
         functions: list[FluxoFunction],
         database: HasCluster,
         queues: list[sqs.IQueue],
+        state_machines: Sequence[sfn.IStateMachine] = (),
+        alarms: Sequence[cloudwatch.Alarm] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -88,6 +96,9 @@ class Monitoring(Construct):
         self._functions(functions)
         self._queues(_with_dead_letter_queues(queues))
         self._database(database.cluster)
+        self._state_machines(state_machines)
+        for alarm in alarms:
+            self._watch(alarm)
 
     # -- the topic ------------------------------------------------------------------------------
 
@@ -325,6 +336,29 @@ class Monitoring(Construct):
             threshold=threshold,
             evaluation_periods=3,
             datapoints_to_alarm=2,
+        )
+
+    def _state_machines(self, state_machines: Sequence[sfn.IStateMachine]) -> None:
+        if not state_machines:
+            return
+        widgets: list[cloudwatch.IWidget] = []
+        for machine in state_machines:
+            label = _label(machine)
+            period = Duration.hours(1)
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{label} executions",
+                    left=[
+                        machine.metric_started(period=period).with_(label="started"),
+                        machine.metric_succeeded(period=period).with_(label="succeeded"),
+                        machine.metric_failed(period=period).with_(label="failed"),
+                        machine.metric_timed_out(period=period).with_(label="timed out"),
+                    ],
+                    width=12,
+                )
+            )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="# Model training", width=24, height=1), *widgets
         )
 
 

@@ -11,9 +11,9 @@ from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
 from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.network import (
     Network,
-    acknowledge,
     acknowledge_sdk_call_provider,
     allow_logs_service,
 )

@@ -206,10 +206,15 @@ def test_the_schema_is_migrated_at_deploy_time_in_the_primary_only(dev):
 def test_the_outbox_sweep_runs_in_the_primary_and_waits_disabled_in_the_standby(dev):
     def sweep_states(name):
         rules = dev.resources(name, "AWS::Events::Rule").values()
+        functions = dev.resources(name, "AWS::Lambda::Function")
         return [
             rule["Properties"].get("State", "ENABLED")
             for rule in rules
             if "ScheduleExpression" in rule["Properties"]
+            and any(
+                target["Arn"].get("Fn::GetAtt", [None])[0] in functions
+                for target in rule["Properties"]["Targets"]
+            )
         ]
 
     assert sweep_states("primary") == ["ENABLED"]
