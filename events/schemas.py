@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
 from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
@@ -18,7 +19,8 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
     schemas = {"DomainEvent.json": _schema(_wire_schema(DomainEvent), "DomainEvent")}
-    for name, model in sorted({**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS}.items()):
+    payloads = {**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS, **BUDGET_PAYLOADS}
+    for name, model in sorted(payloads.items()):
         schemas[f"{name}.json"] = _schema(_wire_schema(model), name)
     return schemas
 

@@ -29,6 +29,12 @@ class TransactionSnapshot(_Payload):
     category_id: UUID | None = None
     category_source: str | None = None
     category_confidence: Decimal | None = None
+    category_evidence: str | None = None
+    """Why the category is what it is, or why a categoriser was not sure."""
+    category_rule_id: UUID | None = None
+    """The workspace's rule that decided the category, when one did."""
+    needs_review: bool = False
+    """A categoriser was not sure: the transaction waits for a person to categorise it."""
     notes: str | None = None
     tags: list[str] = []
     type: str | None = None
@@ -55,6 +61,9 @@ class TransactionCategorized(_Payload):
     category_id: UUID | None
     source: str
     confidence: Decimal | None = None
+    evidence: str | None = None
+    rule_id: UUID | None = None
+    needs_review: bool = False
 
 
 class TransactionDeleted(_Payload):

@@ -16,6 +16,7 @@ from shared.adapters.local.bus import InProcessEventBus
 from shared.adapters.local.directory import LocalDirectory
 from shared.adapters.local.object_store import FolderObjectStore
 from shared.clock import SystemClock
+from shared.consumers import Consumer, ConsumerRunner, subscribe_in_process
 from shared.db.engine import Database, RdsIamTokens, TokenSource
 from shared.db.unit_of_work import UnitOfWork
 from shared.identity.cognito import CognitoVerifier
@@ -24,8 +25,11 @@ from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
 from shared.ports import Categoriser, Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
 from shared.services.accounts import AccountService
+from shared.services.activity import ActivityService
+from shared.services.budgets import BudgetService
 from shared.services.categories import CategoryService
 from shared.services.imports import ImportService
+from shared.services.learning import LearningService
 from shared.services.rules import RuleService
 from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
@@ -82,7 +86,12 @@ class Container:
 
     @cached_property
     def transactions(self) -> TransactionService:
-        return TransactionService(self.unit_of_work, self.clock)
+        # The categoriser is built on first use: most requests never categorise anything.
+        return TransactionService(self.unit_of_work, self.clock, lambda: self.categoriser)
+
+    @cached_property
+    def learning(self) -> LearningService:
+        return LearningService(self.unit_of_work, self.clock)
 
     @cached_property
     def rules(self) -> RuleService:
@@ -108,6 +117,30 @@ class Container:
         return ImportService(
             self.unit_of_work, self.clock, self.object_store, self.relay, self.categoriser
         )
+
+    @cached_property
+    def activity(self) -> ActivityService:
+        return ActivityService(self.unit_of_work)
+
+    @cached_property
+    def budgets(self) -> BudgetService:
+        return BudgetService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def consumers(self) -> tuple[Consumer, ...]:
+        """Every event consumer, each from the service of its context (docs/architecture.md,
+        "Adding a consumer"). The CDK app gives each one a rule, a queue and a function."""
+        return (self.activity.consumer, self.budgets.consumer)
+
+    def consumer(self, name: str) -> Consumer:
+        for consumer in self.consumers:
+            if consumer.name == name:
+                return consumer
+        raise KeyError(f"no consumer named {name!r}")
+
+    @cached_property
+    def consumer_runner(self) -> ConsumerRunner:
+        return ConsumerRunner(self.unit_of_work)
 
     def close(self) -> None:
         self.db.dispose()
@@ -139,7 +172,7 @@ def bootstrap(
         auth_tokens=_database_tokens(settings, database_tokens),
     )
     dev_issuer = dev_issuer or _dev_issuer(settings, clock)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         db=db,
@@ -150,6 +183,11 @@ def bootstrap(
         dev_issuer=dev_issuer,
         gateway_claims=_gateway_claims(settings),
     )
+    if isinstance(container.bus, InProcessEventBus):
+        # Embedded: the consumers hear committed events in-process. On AWS they are fed by
+        # EventBridge rules and SQS queues instead (shared/consumer_entry.py).
+        subscribe_in_process(container.bus, container.consumers, container.consumer_runner)
+    return container
 
 
 def _database_tokens(settings: Settings, injected: TokenSource | None) -> TokenSource | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -132,6 +132,82 @@ def outbox_sweep(
     container = _container()
     published = container.relay.sweep(older_than=timedelta(seconds=older_than))
     typer.echo(f"published {published} event(s)")
+
+
+events_app = typer.Typer(
+    help="The event backbone: replay the outbox, redrive dead letters.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("redrive")
+def events_redrive(
+    queue: Annotated[str, typer.Argument(help="The consumer's queue: name or URL.")],
+    dead_letters: Annotated[
+        str | None,
+        typer.Option(help="Its dead-letter queue (name or URL); from its RedrivePolicy if unset."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Move at most this many.")] = None,
+) -> None:
+    """Move the messages of QUEUE's dead-letter queue back to QUEUE (SQS, AWS_* credentials)."""
+    import boto3
+
+    from shared.adapters.aws.redrive import RedriveError, redrive
+
+    try:
+        result = redrive(boto3.client("sqs"), queue, dead_letters=dead_letters, limit=limit)
+    except RedriveError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(
+        f"moved {result.moved} message(s) from {result.dead_letter_url} to {result.queue_url}"
+    )
+
+
+_ISO_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+]
+
+
+@events_app.command("replay")
+def events_replay(
+    since: Annotated[
+        datetime,
+        typer.Option(formats=_ISO_FORMATS, help="From this time (ISO 8601; UTC if no offset)."),
+    ],
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=_ISO_FORMATS, help="Before this time (ISO 8601; UTC if no offset)."),
+    ] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Only this event type; repeat the option.")
+    ] = None,
+) -> None:
+    """Publish the outbox's events again to the bus; consumers skip what they applied."""
+    from events.registry import EVENT_TYPES
+
+    unknown = sorted(set(event_type or ()) - EVENT_TYPES)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown event type(s): {', '.join(unknown)}", param_hint="--type"
+        )
+    start, end = _utc(since), _utc(until) if until else None
+    if end is not None and end <= start:
+        raise typer.BadParameter("--until must be after --since", param_hint="--until")
+    result = _container().relay.replay(since=start, until=end, types=event_type or ())
+    typer.echo(f"replayed {result.published} event(s)")
+    if result.failed:
+        typer.echo(f"error: the bus refused {result.failed} event(s)", err=True)
+        raise typer.Exit(code=1)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @app.command("import")
@@ -288,10 +364,14 @@ def _count_lines(file: Path) -> int:
 def schemas(
     out: Annotated[Path | None, typer.Option(help="Folder; events/schemas by default.")] = None,
 ) -> None:
-    """Write the JSON Schemas of the domain events (committed in events/schemas)."""
+    """Write the JSON Schemas of the domain events (committed in events/schemas) and a sample
+    of each event (events/samples, or OUT/samples)."""
+    from events.samples import SAMPLE_DIR, write_samples
     from events.schemas import SCHEMA_DIR, write_schemas
 
     for path in write_schemas(out or SCHEMA_DIR):
+        typer.echo(str(path))
+    for path in write_samples(out / "samples" if out else SAMPLE_DIR):
         typer.echo(str(path))
 
 

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constructs.api import Api
+from stacks.constructs.consumers import CONSUMERS, EventConsumer
 from stacks.constructs.database import Database
 from stacks.constructs.events import Events
 from stacks.constructs.function import FluxoFunction, FunctionDefaults
@@ -34,6 +35,7 @@ API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "users": ("workspaces", "profile"),
     "transactions": ("accounts", "categories", "tags", "transactions", "rules", "merchants"),
     "imports": ("imports",),
+    "budgets": ("budgets",),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which
 # takes minutes for a large file; its API calls stay limited to 29 s by API Gateway.
@@ -164,6 +166,20 @@ class ServiceStack(Stack):
             "cognito-idp:AdminGetUser",
             "cognito-idp:AdminCreateUser",
         )
+        # Event consumers: a rule, a queue with its dead-letter queue and a function each.
+        # The standby's run too once it is promoted (its bus gets events only then).
+        self.consumers = [
+            EventConsumer(
+                self,
+                f"Consumer{spec.name.title().replace('-', '')}",
+                spec=spec,
+                defaults=self.defaults,
+                events_=self.events,
+            )
+            for spec in CONSUMERS
+        ]
+        for consumer in self.consumers:
+            self.database.grant_connect(consumer.function.role)
         for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.database.grant_connect(function.role)
             self.events.bus.grant_put_events_to(function.role)
@@ -205,15 +221,23 @@ class ServiceStack(Stack):
             config=config,
             key=self.key,
             api=self.api,
-            functions=[*self.api.functions.values(), self.outbox_sweep],
+            functions=[
+                *self.api.functions.values(),
+                self.outbox_sweep,
+                *(consumer.function for consumer in self.consumers),
+            ],
             database=self.database,
             queues=[
                 *(function.dead_letters for function in self.api.functions.values()),
                 *self.events.dead_letter_queues,
                 *([self.statement_drops.queue.queue] if self.statement_drops else []),
+                *(consumer.queue.queue for consumer in self.consumers),
             ],
             state_machines=self.training.state_machines if self.training else [],
-            alarms=self.training.alarms if self.training else [],
+            alarms=[
+                *(self.training.alarms if self.training else []),
+                *(consumer.depth_alarm for consumer in self.consumers),
+            ],
         )
 
 

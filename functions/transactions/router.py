@@ -1,4 +1,5 @@
-"""Routes of the transactions context: accounts, categories, tags, transactions, rules."""
+"""Routes of the transactions context: accounts, categories, tags, transactions, rules, and
+what corrections taught about merchants."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import StringConstraints
 
 from functions.transactions.schemas import (
@@ -19,6 +20,13 @@ from functions.transactions.schemas import (
     CategoryOut,
     CategoryPatch,
     CategoryTreeOut,
+    ChoiceOut,
+    LearnedAppliedOut,
+    LearnedApplyOut,
+    LearnedMerchantOut,
+    LearnedMerchantPage,
+    LearnedMerchantPatch,
+    MerchantRef,
     RuleApplied,
     RuleChangeOut,
     RuleIn,
@@ -53,6 +61,7 @@ from shared.http.edge import (
 )
 from shared.services.accounts import NewAccount
 from shared.services.categories import CategoryNode, NewCategory
+from shared.services.learning import ApplyPreview, LearnedView
 from shared.services.rules import PreviewPage, RuleSpec
 from shared.services.transactions import NewTransaction
 
@@ -222,6 +231,12 @@ def list_transactions(
     account_id: Annotated[list[UUID] | None, Query()] = None,
     category_id: Annotated[list[UUID] | None, Query(description="With its children.")] = None,
     uncategorized: bool = False,
+    needs_review: Annotated[
+        bool | None,
+        Query(
+            description="true: the review queue (a categoriser was not sure); false: none of it."
+        ),
+    ] = None,
     amount_min: QueryAmount = None,
     amount_max: QueryAmount = None,
     type: Annotated[list[TransactionType] | None, Query()] = None,
@@ -241,6 +256,7 @@ def list_transactions(
             account_ids=tuple(account_id or ()),
             category_ids=tuple(category_id or ()),
             uncategorized=uncategorized,
+            needs_review=needs_review,
             amount_min=amount_min,
             amount_max=amount_max,
             types=tuple(kind.value for kind in type or ()),
@@ -437,6 +453,95 @@ def preview_saved_rule(
 )
 def apply_rule(rule_id: UUID, container: ContainerDep, caller: CallerDep) -> RuleApplied:
     return RuleApplied(rule_id=rule_id, changed=container.rules.apply(caller, rule_id))
+
+
+# What corrections taught: merchant → category
+
+MerchantPath = Annotated[
+    MerchantRef,
+    Path(description="The learned merchant's key, or its name (accents and case do not matter)."),
+]
+
+
+@router.get(
+    "/merchants/learned",
+    tags=["learning"],
+    summary="What recategorising by hand taught: each merchant's category, by key",
+)
+def list_learned(
+    container: ContainerDep,
+    caller: CallerDep,
+    enabled: Annotated[bool | None, Query(description="Only those on (true) or off.")] = None,
+    cursor: PreviewCursor = None,
+    limit: PreviewLimit = 50,
+) -> LearnedMerchantPage:
+    page = container.learning.list(caller, enabled=enabled, cursor=cursor, limit=limit)
+    return LearnedMerchantPage(
+        items=[_learned(item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/merchants/learned/{merchant}", tags=["learning"], summary="One learned merchant")
+def get_learned(
+    merchant: MerchantPath, container: ContainerDep, caller: CallerDep
+) -> LearnedMerchantOut:
+    return _learned(container.learning.get(caller, merchant))
+
+
+@router.patch(
+    "/merchants/learned/{merchant}",
+    tags=["learning"],
+    summary="Turn learning off or back on for a merchant",
+)
+def update_learned(
+    merchant: MerchantPath, body: LearnedMerchantPatch, container: ContainerDep, caller: CallerDep
+) -> LearnedMerchantOut:
+    return _learned(container.learning.set_enabled(caller, merchant, body.enabled))
+
+
+@router.get(
+    "/merchants/learned/{merchant}/preview",
+    tags=["learning"],
+    summary="How many of the merchant's other transactions applying its learned category changes",
+)
+def preview_learned(
+    merchant: MerchantPath, container: ContainerDep, caller: CallerDep
+) -> LearnedApplyOut:
+    return _apply_out(container.learning.preview(caller, merchant))
+
+
+@router.post(
+    "/merchants/learned/{merchant}/apply",
+    tags=["learning"],
+    summary="Give the merchant's other transactions its learned category (never over one "
+    "set by hand or by a rule)",
+)
+def apply_learned(
+    merchant: MerchantPath, container: ContainerDep, caller: CallerDep
+) -> LearnedAppliedOut:
+    applied = container.learning.apply(caller, merchant)
+    return LearnedAppliedOut(
+        key=applied.key, category_id=applied.category_id, changed=applied.would_change
+    )
+
+
+def _learned(view: LearnedView) -> LearnedMerchantOut:
+    return LearnedMerchantOut(
+        key=view.key,
+        merchant=view.merchant,
+        enabled=view.enabled,
+        category_id=view.category_id,
+        confidence=view.confidence,
+        confident=view.confident,
+        evidence=view.evidence,
+        choices=[ChoiceOut.model_validate(choice) for choice in view.choices],
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
+
+
+def _apply_out(preview: ApplyPreview) -> LearnedApplyOut:
+    return LearnedApplyOut.model_validate(preview)
 
 
 def _rule_spec(body: RuleIn | RulePreviewIn) -> RuleSpec:

@@ -191,6 +191,13 @@ class TransactionOut(ResponseBody):
     category_id: UUID | None
     category_source: CategorySource | None
     category_confidence: Decimal | None
+    category_evidence: str | None = Field(
+        description="Why the category is what it is, or why the categoriser was not sure."
+    )
+    category_rule_id: UUID | None = Field(description="The rule that decided the category.")
+    needs_review: bool = Field(
+        description="A categoriser was not sure: waiting for a person to categorise it."
+    )
     notes: str | None
     tags: list[str]
     type: str | None
@@ -364,3 +371,67 @@ class RulePreviewPage(ResponseBody):
 class RuleApplied(ResponseBody):
     rule_id: UUID
     changed: int = Field(description="Transactions changed, each with a new version and events.")
+
+
+# What corrections taught
+
+MerchantRef = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00/]*$"),
+]
+"""A learned merchant's key, or its name as a transaction shows it (accents and case do not
+matter)."""
+
+
+class ChoiceOut(ResponseBody):
+    category_id: UUID
+    chosen_at: datetime
+    transaction_id: UUID | None = Field(description="The transaction recategorised.")
+
+
+class LearnedMerchantOut(ResponseBody):
+    key: str = Field(description="The merchant, accents, case and punctuation folded.")
+    merchant: str
+    enabled: bool = Field(description="False: corrections are neither used nor recorded.")
+    category_id: UUID | None = Field(
+        description="The most frequent recent choice; null when no choice is recent."
+    )
+    confidence: float | None
+    confident: bool = Field(
+        description="Sure enough (0.6) to categorise the merchant's new transactions; when "
+        "not, they wait for review."
+    )
+    evidence: str | None
+    choices: list[ChoiceOut] = Field(description="The last choices, oldest first.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class LearnedMerchantPage(ResponseBody):
+    items: list[LearnedMerchantOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class LearnedMerchantPatch(PatchBody):
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"enabled"})
+    enabled: bool = Field(description="Turn learning off (false) or back on for the merchant.")
+
+
+class LearnedApplyOut(ResponseBody):
+    key: str
+    merchant: str
+    category_id: UUID
+    confidence: float
+    evidence: str
+    would_change: int = Field(
+        description="Its other transactions whose category applying changes (never one set "
+        "by hand or by a rule)."
+    )
+
+
+class LearnedAppliedOut(ResponseBody):
+    key: str
+    category_id: UUID
+    changed: int = Field(description="Transactions changed, each with a new version and event.")

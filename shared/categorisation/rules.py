@@ -209,23 +209,39 @@ class Subject:
 
     @cached_property
     def merchant(self) -> str:
-        return self.merchant_name or normalise_merchant(self.description).name
+        return self.merchant_name or _merchant_name(self.description)
 
     @cached_property
     def folded_description(self) -> str:
-        return fold(self.description[:MATCHED_TEXT])
+        return _folded(self.description)
 
     @cached_property
     def folded_merchant(self) -> str:
-        return fold(self.merchant[:MATCHED_TEXT])
+        return _folded(self.merchant)
 
     @cached_property
     def plain_description(self) -> str:
-        return unaccented(self.description[:MATCHED_TEXT])[:MATCHED_TEXT]
+        return _plain(self.description)
 
     @cached_property
     def plain_merchant(self) -> str:
-        return unaccented(self.merchant[:MATCHED_TEXT])[:MATCHED_TEXT]
+        return _plain(self.merchant)
+
+
+# Statements repeat their descriptors: each text is derived once per process.
+@lru_cache(maxsize=1 << 15)
+def _merchant_name(description: str) -> str:
+    return normalise_merchant(description).name
+
+
+@lru_cache(maxsize=1 << 15)
+def _folded(text: str) -> str:
+    return fold(text[:MATCHED_TEXT])
+
+
+@lru_cache(maxsize=1 << 15)
+def _plain(text: str) -> str:
+    return unaccented(text[:MATCHED_TEXT])[:MATCHED_TEXT]
 
 
 Test = Callable[[Subject], bool]
@@ -245,10 +261,30 @@ class Rule:
     def _tests(self) -> tuple[Test, ...]:
         return tuple(_test(condition) for condition in self.conditions)
 
+    @cached_property
+    def _text_tests(self) -> tuple[Test, ...]:
+        return tuple(
+            _test(condition) for condition in self.conditions if condition.field in TEXT_FIELDS
+        )
+
+    @cached_property
+    def _other_tests(self) -> tuple[Test, ...]:
+        return tuple(
+            _test(condition) for condition in self.conditions if condition.field not in TEXT_FIELDS
+        )
+
     def matches(self, subject: Subject) -> bool:
         """Every condition holds; a rule without conditions matches nothing (it would match
         everything, which no one means)."""
         return bool(self._tests) and all(test(subject) for test in self._tests)
+
+    def matches_text(self, subject: Subject) -> bool:
+        """Its conditions on the description and merchant hold (a rule without any: yes)."""
+        return bool(self._tests) and all(test(subject) for test in self._text_tests)
+
+    def matches_the_rest(self, subject: Subject) -> bool:
+        """Its other conditions hold, the text ones known to hold."""
+        return all(test(subject) for test in self._other_tests)
 
     def narrowing(self) -> Narrowing:
         return Narrowing.of(self.conditions)
@@ -314,11 +350,14 @@ class Outcome:
         return f"rule {names}" if len(self.matched) == 1 else f"rules {names}"
 
 
-def decide(rules: Iterable[Rule], subject: Subject) -> Outcome | None:
-    """The outcome of ``rules`` (in the order given) on one subject; None when none matches."""
+def decide(
+    rules: Iterable[Rule], subject: Subject, *, text_matched: bool = False
+) -> Outcome | None:
+    """The outcome of ``rules`` (in the order given) on one subject; None when none matches.
+    ``text_matched``: the rules given are those whose text conditions hold for the subject."""
     outcome: Outcome | None = None
     for rule in rules:
-        if not rule.matches(subject):
+        if not (rule.matches_the_rest(subject) if text_matched else rule.matches(subject)):
             continue
         outcome = _then(outcome or Outcome(), rule)
         if rule.stop_processing:
@@ -344,6 +383,9 @@ def _then(outcome: Outcome, rule: Rule) -> Outcome:
     )
 
 
+_TEXTS_REMEMBERED = 1 << 15
+
+
 class RuleCategoriser:
     """A tenant's enabled rules ahead of another categoriser (the ``fallback``).
 
@@ -365,6 +407,7 @@ class RuleCategoriser:
         )
         self._slugs = category_slugs
         self._fallback = fallback
+        self._by_text: dict[tuple[str, str | None], tuple[Rule, ...]] = {}
 
     @property
     def tag_names(self) -> list[str]:
@@ -376,7 +419,8 @@ class RuleCategoriser:
         pending: list[tuple[int, Subject, Outcome | None]] = []
         for index, line in enumerate(lines):
             subject = Subject.of_line(line)
-            outcome = decide(self._rules, subject) if self._rules else None
+            candidates = self._candidates(subject)
+            outcome = decide(candidates, subject, text_matched=True) if candidates else None
             slug = self._slug(outcome)
             if outcome is not None and slug is not None:
                 decided.append(
@@ -399,6 +443,20 @@ class RuleCategoriser:
             for (index, subject, outcome), other in zip(pending, others, strict=True):
                 decided[index] = _merged(subject, outcome, other)
         return [verdict for verdict in decided if verdict is not None]
+
+    def _candidates(self, subject: Subject) -> tuple[Rule, ...]:
+        """The rules whose text conditions hold for the subject's description and merchant,
+        in order: found once per distinct text (statements repeat theirs), so each line only
+        runs the cheap tests (amount, type, account…) of the few rules that may match it."""
+        key = (subject.description, subject.merchant_name)
+        found = self._by_text.get(key)
+        if found is None:
+            if len(self._by_text) >= _TEXTS_REMEMBERED:
+                self._by_text.clear()
+            found = self._by_text[key] = tuple(
+                rule for rule in self._rules if rule.matches_text(subject)
+            )
+        return found
 
     def _slug(self, outcome: Outcome | None) -> str | None:
         if outcome is None:

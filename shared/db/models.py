@@ -161,6 +161,13 @@ class Transaction(Base):
     category_id: Mapped[UUID | None]
     category_source: Mapped[str | None] = mapped_column(String(16))
     category_confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    category_evidence: Mapped[str | None] = mapped_column(String(200))
+    """Why the category is what it is (or why a categoriser was not sure): short text."""
+    category_rule_id: Mapped[UUID | None]
+    """The workspace's rule that decided the category, when one did (the rule may be gone)."""
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A categoriser was asked and was not sure: the transaction waits for a person. False once
+    it has a category, or a person set or cleared one."""
     notes: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str | None] = mapped_column(String(16))
     counterparty_document: Mapped[str | None] = mapped_column(String(20))
@@ -191,6 +198,15 @@ class Transaction(Base):
         Index(None, "tenant_id", "account_id", "booked_on"),
         Index(None, "tenant_id", "category_id", "booked_on"),
         Index(None, "tenant_id", "amount"),
+        # The review queue (``needs_review=true``): only the few rows waiting for a person.
+        Index(
+            "ix_transactions_review_queue",
+            "tenant_id",
+            "booked_on",
+            "id",
+            sqlite_where=text("needs_review = 1"),
+            postgresql_where=text("needs_review"),
+        ),
         Index(
             "uq_transactions_external_id",
             "tenant_id",
@@ -373,6 +389,133 @@ class CategorisationRule(Base):
     __table_args__ = (Index(None, "tenant_id", "position"),)
 
 
+class LearnedMerchant(Base):
+    """What a workspace's corrections taught about one merchant (see
+    ``shared.categorisation.learned``): its recent hand-chosen categories, as JSON read only
+    through ``Choice``, and whether learning is on for it."""
+
+    __tablename__ = "learned_merchants"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    merchant_key: Mapped[str] = mapped_column(String(200))
+    """``learned.merchant_key``: accents, case and punctuation folded."""
+    merchant: Mapped[str] = mapped_column(String(200))
+    """The merchant's name as the last corrected transaction showed it."""
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    """The newest choices, oldest first: ``{"category_id", "chosen_at", "transaction_id"}``."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("tenant_id", "merchant_key"),)
+
+
+class ProcessedEvent(Base):
+    """A domain event one consumer has applied (``shared.consumers``): written in the same
+    transaction as the consumer's effect, so an event delivered twice is applied once."""
+
+    __tablename__ = "processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(80))
+    processed_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "tenant_id", "processed_at"),)
+
+
+class AccountDailyActivity(Base):
+    """Per account and day (the booking date): how many transactions, money in and money out.
+    A rollup kept by the ``activity`` consumer from the transactions' events
+    (``shared.services.activity``), for dashboards; the transactions stay the truth."""
+
+    __tablename__ = "account_daily_activity"
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[UUID] = mapped_column(primary_key=True)
+    """No foreign key: an event may arrive after its account was deleted."""
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    transactions: Mapped[int] = mapped_column(Integer)
+    inflow: Mapped[Decimal] = mapped_column(Money())
+    """Sum of the credits (amounts > 0)."""
+    outflow: Mapped[Decimal] = mapped_column(Money())
+    """Sum of the debits (amounts < 0), a negative number or zero."""
+    updated_at: Mapped[datetime]
+
+
+class Budget(Base):
+    """A spending limit per period, for one category and its children or, without a category,
+    for everything spent (``shared.services.budgets``; the period rules in
+    ``shared.domain.budgets``)."""
+
+    __tablename__ = "budgets"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    category_id: Mapped[UUID | None]
+    """None: the overall budget (every expense)."""
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    frequency: Mapped[str] = mapped_column(String(16))
+    period_starts: Mapped[str] = mapped_column(String(16))
+    period_day: Mapped[int | None] = mapped_column(SmallInteger)
+    rollover: Mapped[bool] = mapped_column(Boolean, default=False)
+    thresholds: Mapped[list[int]] = mapped_column(JSONType)
+    """Percentages of the period's limit, ascending."""
+    starts_on: Mapped[date] = mapped_column(Date)
+    """The budget counts from the period holding this day (alerts and rollover)."""
+    event_version: Mapped[int] = mapped_column(Integer, default=0)
+    """The version of the budget's latest event (its alerts); not the ETag."""
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    """The ETag: bumped by every UPDATE of the budget's definition."""
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "category_id"], ["categories.tenant_id", "categories.id"]
+        ),
+        Index(None, "tenant_id", "category_id"),
+    )
+
+
+class BudgetAlert(Base):
+    """Whether one threshold of a budget has fired in one period: fired once, it stays quiet
+    until spending goes back under it (re-armed), so every crossing alerts exactly once."""
+
+    __tablename__ = "budget_alerts"
+
+    budget_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    threshold: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    fired: Mapped[bool] = mapped_column(Boolean)
+    """Crossed and announced; False once re-armed."""
+    times_fired: Mapped[int] = mapped_column(Integer, default=0)
+    spent: Mapped[Decimal] = mapped_column(Money())
+    """The period's spending when the state last changed."""
+    period_limit: Mapped[Decimal] = mapped_column(Money())
+    """The period's limit (amount and what rolled over) at that moment."""
+    fired_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "budget_id"], ["budgets.tenant_id", "budgets.id"], ondelete="CASCADE"
+        ),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -384,5 +527,10 @@ TENANT_TABLES: tuple[str, ...] = (
     "import_issues",
     "csv_mappings",
     "categorisation_rules",
+    "learned_merchants",
+    "processed_events",
+    "account_daily_activity",
+    "budgets",
+    "budget_alerts",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from shared.categorisation.rules import Narrowing
 from shared.db.models import (
     Account,
+    Budget,
     CategorisationRule,
     Category,
     CsvMapping,
     IdempotencyKey,
     ImportIssue,
     ImportRecord,
+    LearnedMerchant,
     Membership,
     Tag,
     Tenant,
@@ -42,7 +44,17 @@ from shared.domain.errors import NotFound
 from shared.domain.pagination import Cursor, Page, TransactionSort
 from shared.domain.transactions import TransactionFilter, TransactionQuery
 
-M = TypeVar("M", Account, Category, Tag, Transaction, ImportRecord, CategorisationRule)
+M = TypeVar(
+    "M",
+    Account,
+    Category,
+    Tag,
+    Transaction,
+    ImportRecord,
+    CategorisationRule,
+    LearnedMerchant,
+    Budget,
+)
 T = TypeVar("T")
 
 
@@ -290,6 +302,90 @@ class RuleRepository(_TenantScoped):
         return list(self.session.scalars(statement.order_by(*order)))
 
 
+class BudgetRepository(_TenantScoped):
+    model = Budget
+    noun = "budget"
+
+    def get(self, budget_id: UUID, *, lock: bool = False) -> Budget:
+        """``lock``: held until the unit of work ends (PostgreSQL), so that the budget's
+        alerts are decided by one unit of work at a time."""
+        if not lock:
+            return self._get(Budget, budget_id)
+        statement = (
+            select(Budget)
+            .where(self._owned(), Budget.id == budget_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        budget = self.session.scalars(statement).first()
+        if budget is None:
+            raise NotFound(f"budget {budget_id} not found", resource=self.noun)
+        return budget
+
+    def list(self, *, lock: bool = False, currencies: Iterable[str] | None = None) -> list[Budget]:
+        """By name; ``lock`` as in ``get`` (rows locked in id order: no deadlock between two
+        units of work locking several)."""
+        statement = select(Budget).where(self._owned())
+        if currencies is not None:
+            statement = statement.where(Budget.currency.in_(sorted(set(currencies))))
+        if lock:
+            statement = (
+                statement.order_by(Budget.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            return list(self.session.scalars(statement))
+        return list(self.session.scalars(statement.order_by(Budget.name, Budget.id)))
+
+
+class LearnedMerchantRepository(_TenantScoped):
+    model = LearnedMerchant
+    noun = "learned merchant"
+
+    def find(self, merchant_key: str, *, lock: bool = False) -> LearnedMerchant | None:
+        """``lock``: on PostgreSQL the row stays locked until the end of the transaction, so
+        two corrections of one merchant at once both land (one waits for the other)."""
+        statement = select(LearnedMerchant).where(
+            self._owned(), LearnedMerchant.merchant_key == merchant_key
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return self.session.scalars(statement).first()
+
+    def get(self, merchant_key: str) -> LearnedMerchant:
+        found = self.find(merchant_key)
+        if found is None:
+            raise NotFound(f"nothing learned for the merchant {merchant_key!r}", resource=self.noun)
+        return found
+
+    def add_new(self, merchant: LearnedMerchant) -> bool:
+        """Inserts the merchant in a savepoint; False (nothing written, the transaction still
+        usable) when a concurrent correction inserted its key first."""
+        if merchant.tenant_id != self.tenant_id:
+            raise ValueError("entity belongs to another tenant")
+        self.session.flush()  # what is pending belongs outside the savepoint and its verdict
+        try:
+            with self.session.begin_nested():
+                self.session.add(merchant)
+        except IntegrityError:
+            return False
+        return True
+
+    def list(
+        self, *, enabled: bool | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[LearnedMerchant]:
+        """By key; ``after`` a key, for the next page."""
+        statement = select(LearnedMerchant).where(self._owned())
+        if enabled is not None:
+            statement = statement.where(LearnedMerchant.enabled.is_(enabled))
+        if after is not None:
+            statement = statement.where(LearnedMerchant.merchant_key > after)
+        statement = statement.order_by(LearnedMerchant.merchant_key)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return list(self.session.scalars(statement))
+
+
 class TransactionRepository(_TenantScoped):
     model = Transaction
     noun = "transaction"
@@ -440,6 +536,54 @@ class TransactionRepository(_TenantScoped):
         )
         return list(self.session.scalars(statement))
 
+    def learning_candidates(
+        self,
+        *,
+        keep_sources: Sequence[str],
+        other_than: UUID,
+        after: tuple[date, UUID] | None,
+        limit: int,
+    ) -> list[tuple[UUID, date, str | None, str]]:
+        """The next ``limit`` (id, booked on, merchant, description) of transactions not in
+        category ``other_than`` whose category source is none of ``keep_sources`` (a category
+        set by hand, a rule's), newest first after ``after``: what applying a learned category
+        may change, to be narrowed to one merchant in Python."""
+        conditions: list[ColumnElement[bool]] = [
+            self._owned(),
+            or_(Transaction.category_id.is_(None), Transaction.category_id != other_than),
+            or_(
+                Transaction.category_source.is_(None),
+                Transaction.category_source.not_in(list(keep_sources)),
+            ),
+        ]
+        if after is not None:
+            booked_on, last_id = after
+            conditions.append(
+                or_(
+                    Transaction.booked_on < booked_on,
+                    and_(Transaction.booked_on == booked_on, Transaction.id < last_id),
+                )
+            )
+        statement = (
+            select(
+                Transaction.id,
+                Transaction.booked_on,
+                Transaction.merchant,
+                Transaction.description,
+            )
+            .where(*conditions)
+            .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+            .limit(limit)
+        )
+        return [tuple(row) for row in self.session.execute(statement)]  # type: ignore[misc]
+
+    def with_ids(self, ids: Sequence[UUID]) -> list[Transaction]:
+        found: list[Transaction] = []
+        for chunk in _chunks(list(ids), 500):
+            statement = select(Transaction).where(self._owned(), Transaction.id.in_(chunk))
+            found.extend(self.session.scalars(statement))
+        return found
+
     def search(self, query: TransactionQuery, *, category_ids: set[UUID]) -> Page[Transaction]:
         """``category_ids`` is the filter's categories already expanded with their children."""
         conditions = self._conditions(query.filter)
@@ -470,6 +614,11 @@ class TransactionRepository(_TenantScoped):
             conditions.append(Transaction.account_id.in_(spec.account_ids))
         if spec.uncategorized:
             conditions.append(Transaction.category_id.is_(None))
+        if spec.needs_review is not None:
+            # The bare column (``needs_review`` / ``needs_review = 1``) is the partial index's
+            # predicate, which both engines then use; ``IS true`` would not match it.
+            waiting: ColumnElement[bool] = Transaction.needs_review.expression
+            conditions.append(waiting if spec.needs_review else ~waiting)
         if spec.amount_min is not None:
             conditions.append(Transaction.amount >= spec.amount_min)
         if spec.amount_max is not None:

@@ -21,9 +21,11 @@ from shared.db.engine import Database
 from shared.db.models import OutboxEvent
 from shared.db.repositories import (
     AccountRepository,
+    BudgetRepository,
     CategoryRepository,
     IdempotencyRepository,
     ImportRepository,
+    LearnedMerchantRepository,
     MembershipRepository,
     RuleRepository,
     TagRepository,
@@ -113,6 +115,8 @@ class UnitOfWork:
         self.transactions = TransactionRepository(self.session, tenant_id)
         self.imports = ImportRepository(self.session, tenant_id)
         self.rules = RuleRepository(self.session, tenant_id)
+        self.learned = LearnedMerchantRepository(self.session, tenant_id)
+        self.budgets = BudgetRepository(self.session, tenant_id)
 
     @contextmanager
     def deferred_writes(self) -> Iterator[None]:

@@ -27,6 +27,18 @@ class CategorySource(StrEnum):
     BASE = "base"
 
 
+_EVIDENCE_OF_SOURCE = {
+    CategorySource.USER: "chosen by hand",
+    CategorySource.IMPORT: "given with the transaction",
+}
+
+
+def category_evidence(source: CategorySource | str) -> str | None:
+    """What explains a category set by whoever recorded the transaction (a person, a loader);
+    a categoriser's category comes with its own evidence."""
+    return _EVIDENCE_OF_SOURCE.get(CategorySource(source))
+
+
 class TransactionType(StrEnum):
     """Open Finance Brasil's transaction types, plus the generic ones statements use."""
 
@@ -68,6 +80,8 @@ class TransactionFilter:
     category_ids: tuple[UUID, ...] = ()
     """Matched with all their descendants."""
     uncategorized: bool = False
+    needs_review: bool | None = None
+    """True: only the review queue (a categoriser was not sure); False: none of it."""
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     types: tuple[str, ...] = ()

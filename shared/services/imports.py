@@ -45,7 +45,7 @@ from sqlalchemy import Table
 
 from events.envelope import DomainEvent, EventMetadata
 from events.imports import IMPORTED_PER_EVENT, ImportCompleted
-from shared.categorisation.model import REVIEW_BELOW, LineToCategorise, Verdict
+from shared.categorisation.model import REVIEW_BELOW, LineToCategorise, Verdict, short_evidence
 from shared.db.bulk import BulkWriter
 from shared.db.models import (
     Account,
@@ -757,6 +757,9 @@ class _Importer:
             "category_confidence": (
                 Decimal(f"{verdict.confidence:.4f}") if category_id and verdict else None
             ),
+            # Why the category, or why the categoriser was not sure (then it waits for review).
+            "category_evidence": short_evidence(verdict.evidence) if verdict else None,
+            "category_rule_id": verdict.rule_id if category_id and verdict else None,
             "type": line.type[:_TYPE_LENGTH] if line.type else None,
             "counterparty_document": _fits(line.counterparty_document, _DOCUMENT_LENGTH),
             "instalment_number": line.instalment_number,
@@ -764,6 +767,7 @@ class _Importer:
             "external_id": line.external_id,
         }
         row.update((name, value) for name, value in optional.items() if value is not None)
+        row["needs_review"] = verdict is not None and category_id is None  # never null
         return row
 
     def _announce(self, rows: Sequence[dict[str, Any]], tagged: Mapping[UUID, list[str]]) -> None:
@@ -801,6 +805,9 @@ _WIRE_NAMES = {
     "category_id": "categoryId",
     "category_source": "categorySource",
     "category_confidence": "categoryConfidence",
+    "category_evidence": "categoryEvidence",
+    "category_rule_id": "categoryRuleId",
+    "needs_review": "needsReview",
     "type": "type",
     "counterparty_document": "counterpartyDocument",
     "instalment_number": "instalmentNumber",

@@ -8,7 +8,8 @@ exactly that, each transaction through ``record_changes`` (a new version and its
 
 A category a person chose by hand (source ``user``) is never replaced by a rule: a rule may
 still tag such a transaction or rename its merchant, which the person did not choose.
-Imports run the enabled rules ahead of the built-in categoriser (``for_import``).
+Imports, and transactions recorded without a category, run the enabled rules first, then what
+the workspace's corrections taught, then the given categoriser (``for_import``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from shared.categorisation.model import short_evidence
 from shared.categorisation.rules import (
     OWN_ACCOUNTS,
     Actions,
@@ -45,6 +47,7 @@ from shared.domain.transactions import CategorySource
 from shared.ports import Categoriser, Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
+from shared.services.learning import learned_ahead_of
 from shared.services.tags import tags_named
 from shared.services.transaction_events import record_changes, snapshot
 
@@ -235,6 +238,9 @@ class RuleService:
                     transaction.category_id = after.category_id
                     transaction.category_source = CategorySource.RULE
                     transaction.category_confidence = Decimal(1)
+                    transaction.category_evidence = short_evidence(f"rule {rule.name!r}")
+                    transaction.category_rule_id = rule.id
+                    transaction.needs_review = False
                 if after.merchant != before.merchant:
                     transaction.merchant = after.merchant
                 for name in after.tags:
@@ -255,13 +261,16 @@ class RuleService:
 def for_import(
     uow: UnitOfWork, base: Categoriser | None, category_slugs: Mapping[UUID, str]
 ) -> ImportRules:
-    """The workspace's enabled rules ahead of ``base``, for one import: one query, and ``base``
-    itself when there are none. The tags they add exist (and are flushed) before the import's
-    bulk writer takes the session."""
+    """The chain that categorises new transactions, for one import (or one transaction
+    recorded without a category): the workspace's enabled rules, then what its corrections
+    taught (``learned_ahead_of``), then ``base``. One query each; ``base`` itself when there
+    are no rules and nothing learned. The tags the rules add exist (and are flushed) before
+    the import's bulk writer takes the session."""
+    chain = learned_ahead_of(uow, base, category_slugs, uow.now())
     rules = [rule_of(row) for row in uow.rules.list(enabled_only=True)]
     if not rules:
-        return ImportRules(base, {})
-    categoriser = RuleCategoriser(rules, category_slugs, fallback=base)
+        return ImportRules(chain, {})
+    categoriser = RuleCategoriser(rules, category_slugs, fallback=chain)
     assert uow.tenant_id is not None
     tags = tags_named(uow, uow.tenant_id, categoriser.tag_names)
     if tags:

@@ -23,7 +23,16 @@ from shared.ports import Clock
 from shared.services.access import Caller
 
 AGGREGATE = "Transaction"
-CATEGORY_FIELDS = frozenset({"categoryId", "categorySource", "categoryConfidence"})
+CATEGORY_FIELDS = frozenset(
+    {
+        "categoryId",
+        "categorySource",
+        "categoryConfidence",
+        "categoryEvidence",
+        "categoryRuleId",
+        "needsReview",
+    }
+)
 """Wire names (camelCase), as the keys of ``changes`` in a TransactionUpdated event."""
 
 
@@ -81,6 +90,9 @@ def snapshot(transaction: Transaction) -> TransactionSnapshot:
             if transaction.category_confidence is None
             else transaction.category_confidence.normalize()
         ),
+        category_evidence=transaction.category_evidence,
+        category_rule_id=transaction.category_rule_id,
+        needs_review=bool(transaction.needs_review),
         notes=transaction.notes,
         tags=sorted(link.tag.name for link in transaction.tag_links),
         type=transaction.type,
@@ -112,6 +124,9 @@ def change_events(
                 category_id=after.category_id,
                 source=after.category_source or "user",
                 confidence=after.category_confidence,
+                evidence=after.category_evidence,
+                rule_id=after.category_rule_id,
+                needs_review=after.needs_review,
             )
         )
     return events

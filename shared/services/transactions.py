@@ -1,9 +1,16 @@
-"""Transactions: create, read, list, change and delete, each change with its domain event."""
+"""Transactions: create, read, list, change and delete, each change with its domain event.
+
+A transaction recorded without a category goes through the workspace's categorisation chain
+(its rules, what its corrections taught, then the container's categoriser); one the chain is
+not sure of waits for review (``needs_review``). A category set or cleared by hand is the
+person's (source ``user``): nothing automatic replaces it, and a category chosen by hand is
+remembered for the transaction's merchant (``shared.services.learning``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -12,7 +19,9 @@ from uuid import UUID, uuid4
 from events.transactions import (
     TransactionCreated,
     TransactionDeleted,
+    TransactionSnapshot,
 )
+from shared.categorisation.model import LineToCategorise, Verdict, short_evidence
 from shared.db.models import Transaction, TransactionTag
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import (
@@ -32,11 +41,14 @@ from shared.domain.transactions import (
     CategorySource,
     TransactionQuery,
     TransactionStatus,
+    category_evidence,
     instalment_is_coherent,
 )
-from shared.ports import Clock
+from shared.ports import Categoriser, Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
+from shared.services.learning import remember
+from shared.services.rules import for_import
 from shared.services.tags import tags_named
 from shared.services.transaction_events import record_changes, snapshot, transaction_event
 
@@ -54,6 +66,10 @@ class NewTransaction:
     category_id: UUID | None = None
     category_source: CategorySource | None = None
     category_confidence: Decimal | None = None
+    category_evidence: str | None = None
+    """Why: by default what the source implies (``chosen by hand`` for ``user``)."""
+    category_rule_id: UUID | None = None
+    needs_review: bool = False
     notes: str | None = None
     tags: tuple[str, ...] = ()
     type: str | None = None
@@ -65,27 +81,37 @@ class NewTransaction:
 
 
 class TransactionService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        categoriser: Callable[[], Categoriser] | None = None,
+    ) -> None:
+        """``categoriser`` gives the categoriser at the end of the chain; it is asked for only
+        when a transaction without a category is recorded (a model may be slow to load)."""
         self._uow = uow
         self._clock = clock
+        self._categoriser = categoriser
 
     def create(
         self, caller: Caller, spec: NewTransaction, idempotency: IdempotencyRequest | None = None
     ) -> tuple[Transaction, Created]:
+        """Without a category, the transaction is categorised by the workspace's chain."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
 
             def create() -> UUID:
                 # Inside create_once: a replayed request must return what it created, not 409.
                 _refuse_known_external_ids(uow, [spec])
-                return self._add(uow, caller, spec).id
+                return self._add(uow, caller, self._categorised(uow, spec)).id
 
             created = create_once(uow, idempotency, create)
             uow.commit()
             return uow.transactions.get(created.id), created
 
     def create_many(self, caller: Caller, specs: Iterable[NewTransaction]) -> list[UUID]:
-        """All or nothing, in one unit of work: for loaders that bring many lines at once."""
+        """All or nothing, in one unit of work: for loaders that bring many lines at once.
+        They are stored as the loader states them: no categorisation chain runs."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             batch = list(specs)
@@ -116,15 +142,21 @@ class TransactionService:
             authorize(uow, caller, Need.WRITE)
             transaction = uow.transactions.get(transaction_id)
             _check_version(transaction, expected_version, required=True)
-            if "category_id" in changes and "category_source" not in changes:
+            by_hand = "category_id" in changes and "category_source" not in changes
+            if by_hand and changes["category_id"] is not None:
                 changes = {
                     **changes,
                     "category_source": CategorySource.USER,
                     "category_confidence": Decimal(1),
+                    "category_evidence": category_evidence(CategorySource.USER),
+                    "category_rule_id": None,
+                    "needs_review": False,
                 }
             before = snapshot(transaction)
             self._apply(uow, transaction, changes)
             record_changes(uow, caller, transaction, before, self._clock)
+            if by_hand and _chosen(before, transaction):
+                remember(uow, transaction, self._clock.now())
             uow.commit()
             return transaction
 
@@ -145,6 +177,40 @@ class TransactionService:
     def _add(self, uow: UnitOfWork, caller: Caller, spec: NewTransaction) -> Transaction:
         return add_transaction(uow, caller, spec, self._clock)
 
+    def _categorised(self, uow: UnitOfWork, spec: NewTransaction) -> NewTransaction:
+        """``spec`` with what the chain decides (category, or review; a rule's tags and
+        merchant), when it has no category of its own."""
+        if spec.category_id is not None or self._categoriser is None:
+            return spec
+        account = _account(uow, spec.account_id)
+        issues = value_issues(
+            spec.amount,
+            account.currency,
+            booked_on=spec.booked_on,
+            value_on=spec.value_on,
+            instalment_number=spec.instalment_number,
+            instalment_total=spec.instalment_total,
+        )
+        if issues:
+            return spec  # refused by add_transaction, before any categoriser reads it
+        categories = [category for category in uow.categories.all() if not category.archived]
+        ids = {category.slug: category.id for category in categories}
+        chain = for_import(
+            uow, self._categoriser(), {category.id: category.slug for category in categories}
+        )
+        if chain.categoriser is None:
+            return spec
+        line = LineToCategorise(
+            description=spec.description,
+            amount=spec.amount,
+            type=spec.type,
+            counterparty_name=spec.merchant,
+            account_id=spec.account_id,
+            counterparty_document=spec.counterparty_document,
+        )
+        [verdict] = chain.categoriser.categorise([line])
+        return _with_verdict(spec, verdict, ids.get(verdict.slug) if verdict.slug else None)
+
     def _apply(self, uow: UnitOfWork, transaction: Transaction, changes: dict[str, Any]) -> None:
         # No autoflush: the lookups below (tags, account, category) must not write the changes
         # before they are validated, or a bad value surfaces as a database error (409/500)
@@ -161,8 +227,12 @@ class TransactionService:
                 else:
                     setattr(transaction, name, value)
             if changes.get("category_id") is None and "category_id" in changes:
+                # Cleared deliberately: no category, and nothing left to review.
                 transaction.category_source = None
                 transaction.category_confidence = None
+                transaction.category_evidence = None
+                transaction.category_rule_id = None
+                transaction.needs_review = False
             _validate(uow, transaction)
 
 
@@ -178,6 +248,9 @@ def add_transaction(
     confidence = spec.category_confidence
     if source is CategorySource.USER and confidence is None:
         confidence = Decimal(1)
+    evidence = spec.category_evidence
+    if evidence is None and spec.category_id is not None and source is not None:
+        evidence = category_evidence(source)
     transaction = Transaction(
         id=uuid4(),
         tenant_id=caller.tenant_id,
@@ -188,6 +261,9 @@ def add_transaction(
         created_by=caller.user_id,
         category_source=source,
         category_confidence=confidence,
+        category_evidence=short_evidence(evidence),
+        category_rule_id=spec.category_rule_id if spec.category_id else None,
+        needs_review=spec.needs_review and spec.category_id is None,
         **{name: getattr(spec, name) for name in _PLAIN_FIELDS},
     )
     _validate(uow, transaction)
@@ -213,6 +289,38 @@ _PLAIN_FIELDS = (
     "instalment_total",
     "external_id",
 )
+
+
+def _with_verdict(
+    spec: NewTransaction, verdict: Verdict, category_id: UUID | None
+) -> NewTransaction:
+    """``spec`` categorised by ``verdict`` (its category the workspace's ``category_id``), or
+    waiting for review when the verdict is not sure or its category is not there."""
+    tags = tuple(dict.fromkeys([*spec.tags, *verdict.tags]))
+    merchant = verdict.merchant_override or spec.merchant
+    if verdict.decided and category_id is not None:
+        return replace(
+            spec,
+            category_id=category_id,
+            category_source=CategorySource(verdict.source),
+            category_confidence=Decimal(f"{verdict.confidence:.4f}"),
+            category_evidence=verdict.evidence,
+            category_rule_id=verdict.rule_id,
+            tags=tags,
+            merchant=merchant,
+        )
+    return replace(
+        spec, category_evidence=verdict.evidence, needs_review=True, tags=tags, merchant=merchant
+    )
+
+
+def _chosen(before: TransactionSnapshot, transaction: Transaction) -> bool:
+    """Whether a change by hand chose a category: a new one, or the one a categoriser had
+    given, now confirmed."""
+    return transaction.category_id is not None and (
+        before.category_id != transaction.category_id
+        or before.category_source != CategorySource.USER
+    )
 
 
 def _refuse_known_external_ids(uow: UnitOfWork, specs: Sequence[NewTransaction]) -> None:

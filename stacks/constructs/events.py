@@ -8,7 +8,7 @@ them to its topic when it is given the queues they watch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -273,6 +273,39 @@ class Events(Construct):
         self.dead_letter_queues.append(dead.queue)
         self.alarms.append(dead.alarm)
         return rule
+
+    def add_consumer_rule(
+        self,
+        construct_id: str,
+        *,
+        event_types: Sequence[str],
+        queue: ConsumerQueue,
+        description: str,
+        retry_attempts: int = 8,
+        max_event_age: Duration = Duration.hours(24),
+    ) -> events.Rule:
+        """A rule on the stage's bus sending the domain events of ``event_types`` (published by
+        the relay: sources ``fluxo.*``) to one consumer's ``queue``. SQS's queue policy lets
+        EventBridge send only for this rule; an event EventBridge cannot deliver after
+        ``retry_attempts`` within ``max_event_age`` goes to the queue's dead-letter queue."""
+        self._allow_delivery_to_encrypted_queues()
+        return events.Rule(
+            self,
+            construct_id,
+            event_bus=self.bus,
+            description=description,
+            event_pattern=events.EventPattern(
+                source=events.Match.prefix("fluxo."), detail_type=sorted(event_types)
+            ),
+            targets=[
+                targets.SqsQueue(
+                    queue.queue,
+                    dead_letter_queue=queue.dead_letters,
+                    retry_attempts=retry_attempts,
+                    max_event_age=max_event_age,
+                )
+            ],
+        )
 
     def _allow_delivery_to_encrypted_queues(self) -> None:
         """EventBridge writes dead letters into queues encrypted with the stage key, so SQS

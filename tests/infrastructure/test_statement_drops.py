@@ -78,7 +78,13 @@ def _role_policies(synth, stack: str, function: dict) -> list[dict]:
 
 
 def _drop_mapping(synth) -> dict:
-    mappings = list(synth.resources("primary", "AWS::Lambda::EventSourceMapping").values())
+    """The imports function's mapping (the event consumers have theirs: test_consumers.py)."""
+    logical, _ = _imports_function(synth, "primary")
+    mappings = [
+        mapping
+        for mapping in synth.resources("primary", "AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": logical}
+    ]
     assert len(mappings) == 1, mappings
     return mappings[0]["Properties"]
 
@@ -318,8 +324,12 @@ def test_the_imports_function_has_error_and_throttle_alarms(synth, stack):
 def test_the_standby_neither_notifies_nor_consumes_nor_touches_the_replica(synth):
     template = synth.template("standby")
     template.resource_count_is("Custom::S3BucketNotifications", 0)
-    template.resource_count_is("AWS::Lambda::EventSourceMapping", 0)
-    _, function = _imports_function(synth, "standby")
+    logical, function = _imports_function(synth, "standby")
+    assert not [
+        mapping
+        for mapping in synth.resources("standby", "AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": logical}
+    ]
     actions = {
         action
         for policy in _role_policies(synth, "standby", function)

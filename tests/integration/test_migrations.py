@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Engine,
     Integer,
@@ -256,3 +257,71 @@ def test_0003_moves_the_reports_of_earlier_imports_into_issue_rows(fresh_engine:
         (1, "duplicate", 2, "already there", None, None),
     ]
     assert UUID(str(issues[1][6]).replace("-", "")) == matched
+
+
+def test_0006_gives_stored_transactions_no_review_and_going_back_keeps_them(
+    fresh_engine: Engine,
+) -> None:
+    upgrade(fresh_engine, "0005")
+    tenant, account, transaction = uuid4(), uuid4(), uuid4()
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    rows = {
+        "tenants": {
+            "id": tenant,
+            "name": "Casa",
+            "base_currency": "BRL",
+            "locale": "pt-BR",
+            "timezone": "America/Sao_Paulo",
+            "is_demo": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "accounts": {
+            "id": account,
+            "tenant_id": tenant,
+            "name": "Conta",
+            "kind": "checking",
+            "currency": "BRL",
+            "opening_balance": 0,
+            "archived": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "transactions": {
+            "id": transaction,
+            "tenant_id": tenant,
+            "account_id": account,
+            "amount": -100_000,
+            "currency": "BRL",
+            "booked_on": now.date(),
+            "description": "PADARIA",
+            "status": "booked",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+    }
+    types = {**_TYPES, "amount": Integer(), "version": Integer(), "booked_on": Date()}
+    with fresh_engine.begin() as connection:
+        for name, values in rows.items():
+            columns = [column(key, types.get(key, String())) for key in values]
+            connection.execute(table(name, *columns).insert().values(**values))
+
+    upgrade(fresh_engine, "0006")
+
+    with fresh_engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT needs_review, category_evidence, category_rule_id FROM transactions")
+        ).one()
+    assert (bool(stored[0]), stored[1], stored[2]) == (False, None, None)
+    assert "learned_merchants" in _tables(fresh_engine)
+
+    downgrade(fresh_engine, "0005")
+
+    assert "learned_merchants" not in _tables(fresh_engine)
+    columns = {item["name"] for item in inspect(fresh_engine).get_columns("transactions")}
+    assert not columns & {"needs_review", "category_evidence", "category_rule_id"}
+    with fresh_engine.connect() as connection:
+        assert connection.execute(text("SELECT description FROM transactions")).scalar_one() == (
+            "PADARIA"
+        )

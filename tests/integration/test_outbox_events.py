@@ -253,10 +253,13 @@ def test_when_recategorised_then_the_event_carries_both_categories(
     assert event["type"] == "TransactionCategorized"
     assert event["data"] == {
         "transactionId": created["id"],
-        "previousCategoryId": None,
+        "previousCategoryId": created["category_id"],  # what the chain gave it when recorded
         "categoryId": delivery,
         "source": "user",
         "confidence": "1",
+        "evidence": "chosen by hand",
+        "ruleId": None,
+        "needsReview": False,
     }
 
 

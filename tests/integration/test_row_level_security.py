@@ -29,6 +29,7 @@ from shared.domain.transactions import AccountKind
 from shared.imports.profiles import ColumnMapping
 from shared.services.access import Caller
 from shared.services.accounts import NewAccount
+from shared.services.budgets import BudgetSpec
 from shared.services.categories import NewCategory
 from shared.services.idempotency import IdempotencyRequest
 from shared.services.rules import RuleSpec
@@ -55,6 +56,7 @@ class Tenant:
     transaction_id: UUID
     import_id: UUID
     rule_id: UUID
+    budget_id: UUID
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ def _load_tenant(container: Container, name: str) -> Tenant:
     )
     category, _ = container.categories.create(caller, NewCategory(name=f"Categoria {name}"))
     spare, _ = container.tags.create(caller, f"livre-{name}")
+    # Before the transaction, which exceeds it: the budgets consumer records its alerts.
+    budget, _ = container.budgets.create(
+        caller,
+        BudgetSpec(
+            name=f"Orçamento {name}",
+            amount=Decimal(10),
+            category_id=category.id,
+            starts_on=date(2026, 10, 1),
+        ),
+    )
     transaction, _ = container.transactions.create(
         caller,
         NewTransaction(
@@ -88,6 +100,9 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         ),
     )
     container.members.invite(caller, f"convidado-{name}@example.com", Role.VIEWER)
+    # Recategorised by hand: the workspace learns the merchant's category.
+    chosen, _ = container.categories.create(caller, NewCategory(name=f"Escolhida {name}"))
+    container.transactions.update(caller, transaction.id, {"category_id": chosen.id}, 1)
     # Before the import: the import reads the tenant's rules under row-level security too.
     rule, _ = container.rules.create(
         caller,
@@ -112,6 +127,7 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         transaction_id=transaction.id,
         import_id=record.id,
         rule_id=rule.id,
+        budget_id=budget.id,
     )
 
 
@@ -241,8 +257,8 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "tags": "INSERT INTO tags (id, tenant_id, name, created_at, updated_at) "
         "VALUES (:id, :tenant, :slug, :now, :now)",
         "transactions": "INSERT INTO transactions (id, tenant_id, account_id, amount, currency, "
-        "booked_on, description, status, version, created_at, updated_at) VALUES "
-        "(:id, :tenant, :account, -1, 'BRL', '2026-10-01', 'INTRUSA', 'booked', "
+        "booked_on, description, status, needs_review, version, created_at, updated_at) VALUES "
+        "(:id, :tenant, :account, -1, 'BRL', '2026-10-01', 'INTRUSA', 'booked', false, "
         "1, :now, :now)",
         "transaction_tags": "INSERT INTO transaction_tags (tenant_id, transaction_id, tag_id) "
         "VALUES (:tenant, :transaction, :tag)",
@@ -262,6 +278,23 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "categorisation_rules": "INSERT INTO categorisation_rules (id, tenant_id, name, position, "
         "enabled, stop_processing, conditions, actions, created_at, updated_at, version) VALUES "
         "(:id, :tenant, 'Intrusa', 99, true, false, '[]', '{}', :now, :now, 1)",
+        "learned_merchants": "INSERT INTO learned_merchants (id, tenant_id, merchant_key, "
+        "merchant, enabled, choices, created_at, updated_at) VALUES (:id, :tenant, :slug, "
+        "'Intrusa', true, '[]', :now, :now)",
+        "processed_events": "INSERT INTO processed_events (consumer, event_id, tenant_id, "
+        "event_type, processed_at) VALUES ('intrusa', :id, :tenant, 'TransactionCreated', :now)",
+        # A day no transaction of the tests touches (the consumer keeps the others).
+        "account_daily_activity": "INSERT INTO account_daily_activity (tenant_id, account_id, "
+        "day, currency, transactions, inflow, outflow, updated_at) VALUES (:tenant, :account, "
+        "'1999-01-01', 'BRL', 1, 0, -1, :now)",
+        "budgets": "INSERT INTO budgets (id, tenant_id, name, amount, currency, frequency, "
+        "period_starts, rollover, thresholds, starts_on, event_version, created_at, updated_at, "
+        "version) VALUES (:id, :tenant, 'Intrusa', 1, 'BRL', 'monthly', 'calendar', false, "
+        "'[80]', '2026-10-01', 0, :now, :now, 1)",
+        # A period no transaction of the tests touches.
+        "budget_alerts": "INSERT INTO budget_alerts (budget_id, period_start, threshold, "
+        "tenant_id, fired, times_fired, spent, period_limit, updated_at) VALUES (:budget, "
+        "'1999-01-01', 80, :tenant, true, 1, 1, 1, :now)",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",
@@ -269,6 +302,7 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         transaction=target.transaction_id,
         tag=target.spare_tag_id,
         import_=target.import_id,
+        budget=target.budget_id,
     )
     assert set(statements) == set(TENANT_TABLES)
     return statements[table], values

@@ -7,6 +7,8 @@ from uuid import uuid4
 import pytest
 
 from events.envelope import DomainEvent, EventMetadata
+from events.registry import EVENT_TYPES, UnknownEvent, validate
+from events.samples import SAMPLE_DIR, sample_files, samples
 from events.schemas import SCHEMA_DIR, json_schemas
 
 
@@ -46,3 +48,24 @@ def test_the_schemas_describe_amounts_as_the_strings_the_events_carry(event):
     assert "booked_on" not in snapshot
     confidence_types = {option.get("type") for option in snapshot["categoryConfidence"]["anyOf"]}
     assert confidence_types == {"string", "null"}
+
+
+@pytest.mark.parametrize("file_name", sorted(sample_files()))
+def test_committed_sample_matches_the_code(file_name):
+    committed = (SAMPLE_DIR / file_name).read_text()
+    assert committed == sample_files()[file_name], "run `fluxo schemas` and commit the result"
+
+
+def test_there_is_a_sample_and_a_schema_for_every_registered_event_and_nothing_else():
+    assert sorted(path.stem for path in SAMPLE_DIR.glob("*.json")) == sorted(EVENT_TYPES)
+    assert set(json_schemas()) == {"DomainEvent.json", *(f"{name}.json" for name in EVENT_TYPES)}
+
+
+def test_an_unknown_type_or_schema_version_is_refused_by_the_registry():
+    sample = samples()["TransactionCreated"]
+    with pytest.raises(UnknownEvent):
+        validate({**sample.to_wire(), "type": "TransactionExploded"})
+    with pytest.raises(UnknownEvent):
+        validate({**sample.to_wire(), "schemaVersion": 2})
+    with pytest.raises(UnknownEvent):
+        validate({**sample.to_wire(), "aggregateType": "Import"})

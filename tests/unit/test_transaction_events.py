@@ -71,3 +71,40 @@ def test_an_edit_with_a_category_change_gives_both_events_with_camel_case_change
         "categoryId": {"from": None, "to": str(category_id)},
         "notes": {"from": None, "to": "conferido"},
     }
+
+
+def test_leaving_the_review_queue_with_its_evidence_is_a_categorised_event_not_an_update():
+    before = _snapshot(needs_review=True, category_evidence="no known merchant or word")
+    after = before.model_copy(update={"needs_review": False, "category_evidence": None})
+
+    (categorized,) = change_events(uuid4(), before, after)
+
+    assert isinstance(categorized, TransactionCategorized)
+    assert (categorized.category_id, categorized.needs_review, categorized.evidence) == (
+        None,
+        False,
+        None,
+    )
+
+
+def test_a_rule_decision_carries_its_rule_and_evidence():
+    rule_id, category_id = uuid4(), uuid4()
+    before = _snapshot()
+    after = before.model_copy(
+        update={
+            "category_id": category_id,
+            "category_source": "rule",
+            "category_confidence": Decimal(1),
+            "category_evidence": "rule 'Uber'",
+            "category_rule_id": rule_id,
+        }
+    )
+
+    (categorized,) = change_events(uuid4(), before, after)
+
+    assert isinstance(categorized, TransactionCategorized)
+    assert (categorized.rule_id, categorized.evidence, categorized.source) == (
+        rule_id,
+        "rule 'Uber'",
+        "rule",
+    )

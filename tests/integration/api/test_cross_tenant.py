@@ -71,6 +71,16 @@ ATTEMPTS: dict[str, Attempt] = {
     "delete B's rule": Attempt("DELETE", "/v1/rules/{b_rule}"),
     "preview B's rule": Attempt("GET", "/v1/rules/{b_rule}/preview"),
     "apply B's rule": Attempt("POST", "/v1/rules/{b_rule}/apply"),
+    "get B's learned merchant": Attempt("GET", "/v1/merchants/learned/{b_learned}"),
+    "turn off B's learning": Attempt(
+        "PATCH", "/v1/merchants/learned/{b_learned}", {"enabled": False}
+    ),
+    "preview B's learned category": Attempt("GET", "/v1/merchants/learned/{b_learned}/preview"),
+    "apply B's learned category": Attempt("POST", "/v1/merchants/learned/{b_learned}/apply"),
+    "get B's budget": Attempt("GET", "/v1/budgets/{b_budget}"),
+    "patch B's budget": Attempt("PATCH", "/v1/budgets/{b_budget}", {"version": 1, "amount": "1"}),
+    "delete B's budget": Attempt("DELETE", "/v1/budgets/{b_budget}"),
+    "progress of B's budget": Attempt("GET", "/v1/budgets/{b_budget}/progress"),
     # B's workspace and its members
     "get workspace B": Attempt("GET", "/v1/workspaces/{b_workspace}"),
     "patch workspace B": Attempt("PATCH", "/v1/workspaces/{b_workspace}", {"name": "hacked"}),
@@ -146,6 +156,22 @@ ATTEMPTS: dict[str, Attempt] = {
         headers=IN_B,
     ),
     "header B: apply rule": Attempt("POST", "/v1/rules/{b_rule}/apply", headers=IN_B),
+    "header B: list learned merchants": Attempt("GET", "/v1/merchants/learned", headers=IN_B),
+    "header B: turn off learning": Attempt(
+        "PATCH", "/v1/merchants/learned/{b_learned}", {"enabled": False}, headers=IN_B
+    ),
+    "header B: apply learned category": Attempt(
+        "POST", "/v1/merchants/learned/{b_learned}/apply", headers=IN_B
+    ),
+    "header B: list budgets": Attempt("GET", "/v1/budgets", headers=IN_B),
+    "header B: create budget": Attempt(
+        "POST", "/v1/budgets", {"name": "Intrusa", "amount": "1"}, headers=IN_B
+    ),
+    "header B: patch budget": Attempt(
+        "PATCH", "/v1/budgets/{b_budget}", {"version": 1, "name": "hacked"}, headers=IN_B
+    ),
+    "header B: delete budget": Attempt("DELETE", "/v1/budgets/{b_budget}", headers=IN_B),
+    "header B: progress of budget": Attempt("GET", "/v1/budgets/{b_budget}/progress", headers=IN_B),
     # B's ids inside A's own requests
     "record in A on B's account": Attempt(
         "POST",
@@ -221,6 +247,20 @@ ATTEMPTS: dict[str, Attempt] = {
         status=422,
         pointer="/parent_id",
     ),
+    "budget in A on B's category": Attempt(
+        "POST",
+        "/v1/budgets",
+        {"name": "Cruzado", "amount": "10", "category_id": "{b_category}"},
+        status=422,
+        pointer="/category_id",
+    ),
+    "move A's budget to B's category": Attempt(
+        "PATCH",
+        "/v1/budgets/{a_budget}",
+        {"version": 1, "category_id": "{b_category}"},
+        status=422,
+        pointer="/category_id",
+    ),
     "move A's category under B's": Attempt(
         "PATCH",
         "/v1/categories/{a_category}",
@@ -281,6 +321,23 @@ def tenants(new_actor) -> Tenants:
         ),
         201,
     )
+    # Bruno recategorises his transaction by hand: B learns the merchant.
+    b_learned_category = ok(bruno.post("/v1/categories", {"name": "Categoria Oculta 2"}), 201)
+    ok(
+        bruno.patch(
+            f"/v1/transactions/{b_transaction['id']}",
+            {"category_id": b_learned_category["id"]},
+            headers={"If-Match": '"1"'},
+        )
+    )
+    [b_learned] = ok(bruno.get("/v1/merchants/learned"))["items"]
+    b_budget = ok(
+        bruno.post(
+            "/v1/budgets",
+            {"name": "Orçamento segredo-b", "amount": "100", "category_id": b_category["id"]},
+        ),
+        201,
+    )
     a_account = ok(ana.post("/v1/accounts", {"name": "Conta da Ana", "kind": "checking"}), 201)
     a_category = ok(ana.post("/v1/categories", {"name": "Da Ana"}), 201)
     a_transaction = ok(
@@ -302,6 +359,7 @@ def tenants(new_actor) -> Tenants:
         "a_account": a_account["id"],
         "a_category": a_category["id"],
         "a_transaction": a_transaction["id"],
+        "a_budget": ok(ana.post("/v1/budgets", {"name": "Da Ana", "amount": "50"}), 201)["id"],
         "b_workspace": str(bruno.tenant_id),
         "b_owner": str(bruno.user_id),
         "b_account": b_account["id"],
@@ -309,6 +367,8 @@ def tenants(new_actor) -> Tenants:
         "b_tag": b_tag["id"],
         "b_transaction": b_transaction["id"],
         "b_rule": b_rule["id"],
+        "b_learned": b_learned["key"],
+        "b_budget": b_budget["id"],
     }
     return Tenants(ana, bruno, ids)
 
@@ -325,6 +385,9 @@ def _state_of_b(tenants: Tenants) -> dict[str, Any]:
         "tags": ok(bruno.get("/v1/tags")),
         "transactions": ok(bruno.get("/v1/transactions")),
         "rules": ok(bruno.get("/v1/rules")),
+        "learned": ok(bruno.get("/v1/merchants/learned")),
+        "budgets": ok(bruno.get("/v1/budgets")),
+        "budget progress": ok(bruno.get(f"/v1/budgets/{ids['b_budget']}/progress")),
         "transaction": ok(transaction),
         "etag": transaction.headers["ETag"],
     }
@@ -338,6 +401,8 @@ def _state_of_a(tenants: Tenants) -> dict[str, Any]:
         "tags": ok(ana.get("/v1/tags")),
         "transactions": ok(ana.get("/v1/transactions")),
         "rules": ok(ana.get("/v1/rules")),
+        "learned": ok(ana.get("/v1/merchants/learned")),
+        "budgets": ok(ana.get("/v1/budgets")),
         "members": ok(ana.get(f"/v1/workspaces/{tenants.ids['a_workspace']}/members")),
     }
 
@@ -382,6 +447,10 @@ def test_given_a_user_of_a_when_listing_workspaces_then_b_is_not_listed(tenants)
         "/v1/accounts?include_archived=true",
         "/v1/categories?include_archived=true",
         "/v1/rules",
+        "/v1/merchants/learned",
+        "/v1/budgets",
+        "/v1/transactions?needs_review=true",
+        "/v1/transactions?needs_review=false",
     ],
 )
 def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, path):
@@ -389,7 +458,7 @@ def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, 
     ok(response)
     for secret in B_SECRETS:
         assert secret not in response.text
-    for name in ("b_account", "b_category", "b_tag", "b_transaction"):
+    for name in ("b_account", "b_category", "b_tag", "b_transaction", "b_learned"):
         assert tenants.ids[name] not in response.text
 
 

@@ -1,0 +1,62 @@
+"""Every domain event the system emits, by type and schema version: the one place a consumer
+(or a test) turns an envelope into its typed payload.
+
+A payload whose shape changes incompatibly gets a new model registered under the next schema
+version (``DomainEvent.schema_version``); the old one stays registered while events of it can
+still be delivered or replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from events.budgets import PAYLOADS as BUDGET_PAYLOADS
+from events.envelope import DomainEvent
+from events.imports import PAYLOADS as IMPORT_PAYLOADS
+from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
+
+CURRENT_VERSION = 1
+
+REGISTRY: dict[tuple[str, int], type[BaseModel]] = {
+    (name, CURRENT_VERSION): model
+    for name, model in sorted(
+        {**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS, **BUDGET_PAYLOADS}.items()
+    )
+}
+"""(event type, schema version) → the payload model of the envelope's ``data``."""
+
+AGGREGATES: dict[str, str] = {
+    **dict.fromkeys(TRANSACTION_PAYLOADS, "Transaction"),
+    **dict.fromkeys(IMPORT_PAYLOADS, "Import"),
+    **dict.fromkeys(BUDGET_PAYLOADS, "Budget"),
+}
+"""Event type → the aggregate type that emits it."""
+
+EVENT_TYPES: frozenset[str] = frozenset(name for name, _ in REGISTRY)
+
+
+class UnknownEvent(ValueError):
+    """An event type (or schema version of it) that no schema describes."""
+
+
+def payload_model(event_type: str, schema_version: int = CURRENT_VERSION) -> type[BaseModel]:
+    try:
+        return REGISTRY[(event_type, schema_version)]
+    except KeyError:
+        raise UnknownEvent(f"no schema for {event_type} version {schema_version}") from None
+
+
+def payload(event: DomainEvent) -> BaseModel:
+    """The typed payload of ``event``; raises ``UnknownEvent`` or pydantic's ``ValidationError``."""
+    return payload_model(event.type, event.schema_version).model_validate(event.data)
+
+
+def validate(envelope: Mapping[str, Any]) -> tuple[DomainEvent, BaseModel]:
+    """An envelope as it travels (camelCase JSON) → the event and its typed payload."""
+    event = DomainEvent.model_validate(envelope)
+    if AGGREGATES.get(event.type) not in (None, event.aggregate_type):
+        raise UnknownEvent(f"{event.type} is not an event of {event.aggregate_type}")
+    return event, payload(event)

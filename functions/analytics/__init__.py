@@ -1,0 +1,1 @@
+"""The analytics context: metrics, dashboards, reports, insights and the rollups behind them."""

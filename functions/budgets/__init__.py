@@ -1,0 +1,1 @@
+"""The budgets context: budgets per category or overall, their progress and alerts."""

@@ -1,0 +1,209 @@
+"""Routes of the budgets context: budgets and their progress."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from functions.budgets.schemas import (
+    BudgetIn,
+    BudgetOut,
+    BudgetPatch,
+    BudgetProgressOut,
+    PeriodOut,
+    ThresholdOut,
+)
+from shared.db.models import Budget
+from shared.domain.errors import FieldIssue, InvalidInput
+from shared.http.edge import (
+    CallerDep,
+    ContainerDep,
+    FluxoRoute,
+    IdempotencyKeyHeader,
+    idempotency,
+    mark_replay,
+)
+from shared.services.budgets import BudgetProgress, BudgetSpec, rule_of
+
+router = APIRouter(prefix="/v1", route_class=FluxoRoute)
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='The strong ETag you read, e.g. "3".')
+]
+
+
+@router.get("/budgets", tags=["budgets"], summary="Budgets of the workspace, by name")
+def list_budgets(container: ContainerDep, caller: CallerDep) -> list[BudgetOut]:
+    return [_budget(budget) for budget in container.budgets.list(caller)]
+
+
+@router.post(
+    "/budgets",
+    tags=["budgets"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a budget for a category (with its children) or for everything spent",
+)
+def create_budget(
+    request: Request,
+    response: Response,
+    body: BudgetIn,
+    container: ContainerDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BudgetOut:
+    key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
+    spec = BudgetSpec(
+        name=body.name,
+        amount=body.amount,
+        category_id=body.category_id,
+        currency=body.currency,
+        period=body.period.to_domain(),
+        rollover=body.rollover,
+        thresholds=tuple(body.thresholds),
+        starts_on=body.starts_on,
+    )
+    budget, created = container.budgets.create(caller, spec, key)
+    mark_replay(response, created)
+    response.headers["ETag"] = _etag(budget.version)
+    return _budget(budget)
+
+
+@router.get("/budgets/{budget_id}", tags=["budgets"], summary="One budget")
+def get_budget(
+    budget_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
+) -> BudgetOut:
+    budget = container.budgets.get(caller, budget_id)
+    response.headers["ETag"] = _etag(budget.version)
+    return _budget(budget)
+
+
+@router.patch(
+    "/budgets/{budget_id}",
+    tags=["budgets"],
+    summary="Change a budget; needs the version you read",
+)
+def update_budget(
+    budget_id: UUID,
+    body: BudgetPatch,
+    response: Response,
+    container: ContainerDep,
+    caller: CallerDep,
+    if_match: IfMatch = None,
+) -> BudgetOut:
+    version = _expected_version(if_match, body.version)
+    changes: dict[str, Any] = body.changes(exclude=frozenset({"version", "period", "thresholds"}))
+    if body.period is not None:
+        changes["period"] = body.period.to_domain()
+    if body.thresholds is not None:
+        changes["thresholds"] = tuple(body.thresholds)
+    budget = container.budgets.update(caller, budget_id, changes, version)
+    response.headers["ETag"] = _etag(budget.version)
+    return _budget(budget)
+
+
+@router.delete(
+    "/budgets/{budget_id}",
+    tags=["budgets"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a budget",
+)
+def delete_budget(
+    budget_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
+) -> None:
+    container.budgets.delete(caller, budget_id, _expected_version(if_match, None))
+
+
+@router.get(
+    "/budgets/{budget_id}/progress",
+    tags=["budgets"],
+    summary="Spent, remaining, percentage, projection and days left in a period",
+)
+def budget_progress(
+    budget_id: UUID,
+    container: ContainerDep,
+    caller: CallerDep,
+    on: Annotated[
+        date | None,
+        Query(description="A day of the period wanted; default: today in the workspace."),
+    ] = None,
+) -> BudgetProgressOut:
+    return _progress(container.budgets.progress(caller, budget_id, on))
+
+
+def _budget(budget: Budget) -> BudgetOut:
+    rule = rule_of(budget)
+    return BudgetOut(
+        id=budget.id,
+        name=budget.name,
+        category_id=budget.category_id,
+        amount=budget.amount,
+        currency=budget.currency,
+        period=PeriodOut(frequency=rule.frequency, starts=rule.starts, day=rule.day),
+        rollover=budget.rollover,
+        thresholds=list(budget.thresholds),
+        starts_on=budget.starts_on,
+        version=budget.version,
+        created_at=budget.created_at,
+        updated_at=budget.updated_at,
+    )
+
+
+def _progress(view: BudgetProgress) -> BudgetProgressOut:
+    progress = view.progress
+    return BudgetProgressOut(
+        budget_id=view.budget.id,
+        currency=view.currency,
+        period_start=progress.period.start,
+        period_end=progress.period.end,
+        as_of=progress.as_of,
+        amount=progress.amount,
+        carried_over=progress.carried,
+        limit=progress.limit,
+        spent=progress.spent,
+        remaining=progress.remaining,
+        percentage=progress.percentage,
+        projected=progress.projected,
+        days_in_period=progress.period.days,
+        days_elapsed=progress.days_elapsed,
+        days_left=progress.days_left,
+        thresholds=[
+            ThresholdOut(threshold=state.threshold, crossed=state.crossed)
+            for state in view.thresholds
+        ],
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+_ETAG = re.compile(r'^"?(\d{1,9})"?$')
+_WEAK = "W/"
+
+
+def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    header_version = None
+    if if_match is not None:
+        if if_match.strip().startswith(_WEAK):
+            # If-Match compares strongly (RFC 9110 §13.1.1): a weak ETag never matches.
+            raise InvalidInput(
+                'If-Match needs the strong ETag, e.g. "3"',
+                issues=[FieldIssue(("header", "If-Match"), "a weak ETag never matches")],
+            )
+        match = _ETAG.fullmatch(if_match.strip())
+        if match is None:
+            raise InvalidInput(
+                'If-Match must be the ETag of the budget, e.g. "3"',
+                issues=[FieldIssue(("header", "If-Match"), "not a version ETag")],
+            )
+        header_version = int(match.group(1))
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise InvalidInput(
+            "If-Match and the version field disagree",
+            issues=[FieldIssue(("body", "version"), "differs from If-Match")],
+        )
+    return header_version if header_version is not None else body_version
