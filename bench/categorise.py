@@ -12,6 +12,14 @@ Usage: ``python -m bench.categorise [--lines 100000]``. Last line: ``tx_per_s=â€
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # Run as a file (``python bench/x.py``): this folder holds events.py, which must not shadow
+    # the project's ``events`` package; the project's root is what the imports below mean.
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
 import time
 from collections.abc import Iterator, Sequence

@@ -9,13 +9,19 @@ errors. With ``--json``, one JSON object per file with the keys
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # Run as a file (``python bench/x.py``): this folder holds events.py, which must not shadow
+    # the project's ``events`` package; the project's root is what the imports below mean.
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
 import json
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from uuid import uuid4
 
 from shared.bootstrap import Container, bootstrap
@@ -145,4 +151,4 @@ def _line(result: FileResult) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -11,12 +11,19 @@ A fresh database is created on the server and dropped afterwards.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # Run as a file (``python bench/x.py``): this folder holds events.py, which must not shadow
+    # the project's ``events`` package; the project's root is what the imports below mean.
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 

@@ -23,18 +23,27 @@ from shared.identity.cognito import CognitoVerifier
 from shared.identity.gateway import GatewayClaims
 from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
-from shared.ports import Categoriser, Clock, EventBus, IdentityDirectory, ObjectStore, TokenVerifier
+from shared.ports import (
+    Categoriser,
+    Clock,
+    EventBus,
+    IdentityDirectory,
+    Notifier,
+    ObjectStore,
+    TokenVerifier,
+)
 from shared.services.accounts import AccountService
 from shared.services.activity import ActivityService
 from shared.services.budgets import BudgetService
 from shared.services.categories import CategoryService
 from shared.services.imports import ImportService
 from shared.services.learning import LearningService
+from shared.services.notifications import NotificationService
 from shared.services.rules import RuleService
 from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
 from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
-from shared.settings import IdentityProvider, Settings, get_settings
+from shared.settings import Environment, IdentityProvider, Settings, get_settings
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +60,8 @@ class Container:
     dev_issuer: LocalDevIssuer | None
     gateway_claims: GatewayClaims | None = None
     """Set behind API Gateway: the principal comes from its authorizer's verified claims."""
+    injected_notifier: Notifier | None = None
+    """A notifier passed to ``bootstrap`` (tests); else ``notifier`` builds one from settings."""
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -127,10 +138,27 @@ class Container:
         return BudgetService(self.unit_of_work, self.clock)
 
     @cached_property
+    def notifier(self) -> Notifier:
+        """Built on first use: only the functions that send notifications need SES and SNS."""
+        return self.injected_notifier or _notifier(self.settings, self.db)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(
+            self.unit_of_work,
+            self.clock,
+            self.db,
+            lambda: self.notifier,
+            max_attempts=self.settings.notifications_max_attempts,
+            retry_seconds=self.settings.notifications_retry_seconds,
+            lease_seconds=self.settings.notifications_lease_seconds,
+        )
+
+    @cached_property
     def consumers(self) -> tuple[Consumer, ...]:
         """Every event consumer, each from the service of its context (docs/architecture.md,
         "Adding a consumer"). The CDK app gives each one a rule, a queue and a function."""
-        return (self.activity.consumer, self.budgets.consumer)
+        return (self.activity.consumer, self.budgets.consumer, self.notifications.consumer)
 
     def consumer(self, name: str) -> Consumer:
         for consumer in self.consumers:
@@ -156,6 +184,7 @@ def bootstrap(
     directory: IdentityDirectory | None = None,
     dev_issuer: LocalDevIssuer | None = None,
     database_tokens: TokenSource | None = None,
+    notifier: Notifier | None = None,
 ) -> Container:
     """``database_tokens`` stands in for the RDS signer when ``database_iam_auth`` is on."""
     settings = settings or get_settings()
@@ -182,6 +211,7 @@ def bootstrap(
         directory=directory or _directory(settings, db),
         dev_issuer=dev_issuer,
         gateway_claims=_gateway_claims(settings),
+        injected_notifier=notifier,
     )
     if isinstance(container.bus, InProcessEventBus):
         # Embedded: the consumers hear committed events in-process. On AWS they are fed by
@@ -232,6 +262,26 @@ def _object_store(settings: Settings) -> ObjectStore:
     from shared.adapters.aws.s3_object_store import S3ObjectStore
 
     return S3ObjectStore(settings.lake_bucket, boto3.client("s3"))
+
+
+def _notifier(settings: Settings, db: Database) -> Notifier:
+    if settings.notifications_sender is None:
+        if settings.environment is Environment.AWS:
+            raise RuntimeError("FLUXO_NOTIFICATIONS_SENDER is required to notify in AWS")
+        from shared.adapters.local.notifier import LocalOutboxNotifier
+
+        return LocalOutboxNotifier(db)
+    import boto3
+
+    from shared.adapters.aws.notifier import AwsNotifier
+
+    return AwsNotifier(
+        ses=boto3.client("ses"),
+        sns=boto3.client("sns"),
+        sender=settings.notifications_sender,
+        configuration_set=settings.notifications_configuration_set,
+        sms_sender_id=settings.notifications_sms_sender_id,
+    )
 
 
 def _gateway_claims(settings: Settings) -> GatewayClaims | None:

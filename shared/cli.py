@@ -360,6 +360,61 @@ def _count_lines(file: Path) -> int:
     return max(count, 1)
 
 
+notifications_app = typer.Typer(
+    help="Notifications: the local outbox, the delivery sweep, failures.", no_args_is_help=True
+)
+app.add_typer(notifications_app, name="notifications")
+
+
+@notifications_app.command("list")
+def notifications_list(
+    user: Annotated[
+        UUID | None, typer.Option(help="Only messages to this person (user id).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="The newest this many.")] = 20,
+) -> None:
+    """Print what the embedded notifier sent (the local outbox), newest first."""
+    from shared.adapters.local.notifier import outbox_messages
+
+    messages = outbox_messages(_container().db, user_id=user, limit=limit)
+    if not messages:
+        typer.echo("the local outbox is empty")
+    for message in messages:
+        typer.echo(
+            f"{message.sent_at:%Y-%m-%d %H:%M:%S}Z  {message.channel:<5}  {message.address}  "
+            f"user {message.user_id}"
+        )
+        if message.subject:
+            typer.echo(f"    {message.subject}")
+        typer.echo(f"    {message.body}")
+
+
+@notifications_app.command("deliver")
+def notifications_deliver() -> None:
+    """Send the notifications that are due: retries, the end of quiet hours, dead attempts."""
+    report = _container().notifications.deliver_due()
+    typer.echo(
+        f"sent {report.sent}, retrying {report.retrying}, deferred {report.deferred}, "
+        f"failed {report.failed}"
+    )
+
+
+@notifications_app.command("failed")
+def notifications_failed(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="The newest this many.")] = 20,
+) -> None:
+    """List the notifications that failed after every attempt, with their last error."""
+    rows = _container().notifications.failed(limit=limit)
+    if not rows:
+        typer.echo("no failed notifications")
+    for row in rows:
+        typer.echo(
+            f"{row.updated_at:%Y-%m-%d %H:%M:%S}Z  {row.channel:<5}  {row.address}  "
+            f"{row.event_type}  attempts {row.attempts}  id {row.id}"
+        )
+        typer.echo(f"    {row.last_error}")
+
+
 @app.command()
 def schemas(
     out: Annotated[Path | None, typer.Option(help="Folder; events/schemas by default.")] = None,

@@ -7,6 +7,7 @@ adapter. ``shared.bootstrap`` is the only place that chooses between them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID
@@ -104,3 +105,39 @@ class Categoriser(Protocol):
     uncategorised, waiting for review."""
 
     def categorise(self, lines: Sequence[LineToCategorise]) -> list[Verdict]: ...
+
+
+class SendFailed(Exception):
+    """A notifier could not hand a message over. ``permanent``: retrying cannot help (an
+    address refused, a disabled push endpoint); otherwise the send is retried later."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class MessageReference:
+    """Which notification a message carries: the local outbox keeps it with the message; SES
+    gets the notification id as a message tag and SNS as a message attribute, to trace a
+    message back."""
+
+    notification_id: UUID
+    tenant_id: UUID
+    user_id: UUID
+
+
+class Notifier(Protocol):
+    """Sends one message on one channel and returns the provider's message id, or raises
+    ``SendFailed``."""
+
+    def send_email(
+        self, to: str, subject: str, text: str, *, reference: MessageReference
+    ) -> str: ...
+
+    def send_sms(self, phone: str, text: str, *, reference: MessageReference) -> str: ...
+
+    def send_push(
+        self, endpoint_arn: str, title: str, text: str, *, reference: MessageReference
+    ) -> str: ...

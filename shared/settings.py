@@ -101,6 +101,30 @@ class Settings(BaseSettings):
         "if unset.",
     )
 
+    notifications_sender: str | None = Field(
+        default=None,
+        description="From address of notification e-mails (an SES-verified identity): SES and "
+        "SNS send notifications when set; the local outbox keeps them when unset.",
+    )
+    notifications_configuration_set: str | None = Field(
+        default=None, description="SES configuration set every notification e-mail uses."
+    )
+    notifications_sms_sender_id: str | None = Field(
+        default=None, description="SNS SMS sender id, where the destination country allows one."
+    )
+    notifications_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Attempts per notification before it is failed."
+    )
+    notifications_retry_seconds: float = Field(
+        default=60, ge=0, description="Backoff after the first failed attempt; doubles after each."
+    )
+    notifications_lease_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="An attempt not finished after this long died with its process: the "
+        "sweep tries again (the message may then be sent twice).",
+    )
+
     @model_validator(mode="after")
     def _aws_needs_real_adapters(self) -> Settings:
         """In AWS nothing may fall back to a local default: a SQLite file in a read-only

@@ -97,6 +97,12 @@ class StageConfig:
     """The dependency layer built by ``make layers`` (its ``python/`` folder inside)."""
     trained_models: tuple[TrainedModel, ...] = TRAINED_MODELS
     """Models retrained on a schedule (:data:`TRAINED_MODELS`)."""
+    notifications_domain: str = "fluxo.example.com"
+    """The SES identity notification e-mails are sent from (context ``notificationsDomain``)."""
+    notifications_sender: str = "alertas"
+    """The sender's local part (context ``notificationsSender``): ``alertas@<domain>``."""
+    push_application: str = "fluxo"
+    """The SNS platform application's name, created outside CDK (context ``pushApplication``)."""
 
     @property
     def is_prod(self) -> bool:
@@ -136,4 +142,7 @@ class StageConfig:
             cors_origins=tuple(origins),
             alarm_email=str(context("alarmEmail")) if context("alarmEmail") else None,
             layer_path=ROOT / str(context("layerPath", "layers/build")),
+            notifications_domain=str(context("notificationsDomain", "fluxo.example.com")),
+            notifications_sender=str(context("notificationsSender", "alertas")),
+            push_application=str(context("pushApplication", "fluxo")),
         )

@@ -27,6 +27,7 @@ from stacks.constructs.imports import IMPORTS_SIZING, StatementDrops
 from stacks.constructs.lake import BANK_STATEMENTS, IMPORT_REPORTS, Lake, ReplicaLake
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
+from stacks.constructs.notifications import Notifications
 from stacks.constructs.search import Search
 from stacks.constructs.training import ScheduledTraining
 
@@ -36,6 +37,7 @@ API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "transactions": ("accounts", "categories", "tags", "transactions", "rules", "merchants"),
     "imports": ("imports",),
     "budgets": ("budgets",),
+    "notifications": ("notifications",),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which
 # takes minutes for a large file; its API calls stay limited to 29 s by API Gateway.
@@ -183,6 +185,37 @@ class ServiceStack(Stack):
         for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.database.grant_connect(function.role)
             self.events.bus.grant_put_events_to(function.role)
+        # Notifications: the consumer sends what an alert causes, the sweep every five minutes
+        # what is due (retries, the end of quiet hours); only those two may send.
+        self.notifications = Notifications(self, "Notifications", config=config)
+        self.notifications_sweep = FluxoFunction(
+            self,
+            "NotificationsSweep",
+            defaults=self.defaults,
+            context="notifications",
+            handler="sweep.handler",
+            description="Sends due notifications: retries, quiet hours ended, dead attempts",
+            environment=self.notifications.environment,
+            timeout=Duration.minutes(5),
+            reserved_concurrency=1,
+        )
+        self.database.grant_connect(self.notifications_sweep.role)
+        notification_sweep = self.events.add_schedule(
+            "NotificationsSweepSchedule",
+            schedule=events.Schedule.rate(Duration.minutes(5)),
+            target_function=self.notifications_sweep.function,
+            description="Fluxo: send the notifications that are due",
+        )
+        if not primary:
+            cast(events.CfnRule, notification_sweep.node.default_child).state = "DISABLED"
+        senders = [self.notifications_sweep.role]
+        for consumer in self.consumers:
+            if consumer.spec.name == "notifications":
+                for name, value in self.notifications.environment.items():
+                    consumer.function.function.add_environment(name, value)
+                senders.append(consumer.function.role)
+        for role in senders:
+            self.notifications.grant_send(role)
         imports = self.api.functions["imports"]
         self.statement_drops: StatementDrops | None = None
         if self.lake:
@@ -224,6 +257,7 @@ class ServiceStack(Stack):
             functions=[
                 *self.api.functions.values(),
                 self.outbox_sweep,
+                self.notifications_sweep,
                 *(consumer.function for consumer in self.consumers),
             ],
             database=self.database,

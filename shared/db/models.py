@@ -516,6 +516,98 @@ class BudgetAlert(Base):
     )
 
 
+class NotificationPreference(Base):
+    """What a person wants to be told, and where (``shared.services.notifications``). Global,
+    like the person: one row per user, whatever workspaces they are in. Absent: the defaults
+    (every alert, by e-mail to the profile's address, no quiet hours, the profile's language)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    events: Mapped[list[str]] = mapped_column(JSONType)
+    """The alert event types wanted."""
+    channels: Mapped[list[str]] = mapped_column(JSONType)
+    """``email``, ``sms``, ``push``: the channels turned on."""
+    email: Mapped[str | None] = mapped_column(String(320))
+    """None: the profile's (verified) e-mail."""
+    phone: Mapped[str | None] = mapped_column(String(16))
+    """E.164."""
+    devices: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    """Push endpoints: ``{"id", "endpoint_arn", "platform", "label", "registered_at"}``."""
+    language: Mapped[str | None] = mapped_column(String(8))
+    """``pt-BR`` or ``en``; None: from the profile's locale."""
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    """Local times in the profile's time zone; both or neither."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """One message to one person on one channel for one alert: its intent, then every attempt's
+    outcome (``queued`` → ``sending`` → ``sent`` | ``failed``; ``deferred`` by quiet hours).
+    Unique per (person, event type, period key, channel, address): the same alert is sent once."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID]
+    """The recipient. No foreign key: a person who left keeps their history."""
+    event_id: Mapped[UUID]
+    event_type: Mapped[str] = mapped_column(String(80))
+    period_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(320))
+    """The e-mail address, the phone number or the push endpoint's ARN."""
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime]
+    """No attempt before this time (quiet hours, a retry's backoff)."""
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    """The message id SES, SNS or the local outbox gave."""
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id",
+            "user_id",
+            "event_type",
+            "period_key",
+            "channel",
+            "address",
+            name="uq_notifications_dedup",
+        ),
+        Index(None, "tenant_id", "user_id", "created_at"),
+        Index(None, "status", "not_before"),
+    )
+
+
+class NotificationOutboxMessage(Base):
+    """A message the embedded notifier "sent": where notifications land on one machine
+    (``fluxo notifications list``). In AWS, SES and SNS take them instead and this stays empty."""
+
+    __tablename__ = "notification_outbox"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    notification_id: Mapped[UUID]
+    user_id: Mapped[UUID]
+    channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "sent_at"),)
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -532,5 +624,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "account_daily_activity",
     "budgets",
     "budget_alerts",
+    "notifications",
+    "notification_outbox",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

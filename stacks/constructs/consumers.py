@@ -74,6 +74,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         description="Recomputes budgets from transaction events and raises their alerts",
         publishes=True,
     ),
+    ConsumerSpec(
+        name="notifications",
+        context="notifications",
+        handler="notifications.handler",
+        event_types=("BudgetExceeded", "BudgetThresholdReached"),
+        description="Tells people of the alerts they asked for, by e-mail, SMS and push",
+    ),
 )
 
 BATCHING_WINDOW = Duration.seconds(1)

@@ -212,7 +212,10 @@ def test_the_outbox_sweep_runs_in_the_primary_and_waits_disabled_in_the_standby(
             for rule in rules
             if "ScheduleExpression" in rule["Properties"]
             and any(
-                target["Arn"].get("Fn::GetAtt", [None])[0] in functions
+                functions.get(target["Arn"].get("Fn::GetAtt", [None])[0], {})
+                .get("Properties", {})
+                .get("Handler", "")
+                .startswith("functions.outbox.")
                 for target in rule["Properties"]["Targets"]
             )
         ]

@@ -295,6 +295,15 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "budget_alerts": "INSERT INTO budget_alerts (budget_id, period_start, threshold, "
         "tenant_id, fired, times_fired, spent, period_limit, updated_at) VALUES (:budget, "
         "'1999-01-01', 80, :tenant, true, 1, 1, 1, :now)",
+        # A period key no alert of the tests has.
+        "notifications": "INSERT INTO notifications (id, tenant_id, user_id, event_id, "
+        "event_type, period_key, channel, address, language, subject, body, status, attempts, "
+        "not_before, created_at, updated_at) VALUES (:id, :tenant, :user, :id, "
+        "'BudgetExceeded', :slug, 'email', 'intrusa@example.com', 'pt-BR', 'Intrusa', "
+        "'Intrusa', 'sent', 1, :now, :now, :now)",
+        "notification_outbox": "INSERT INTO notification_outbox (id, tenant_id, notification_id, "
+        "user_id, channel, address, subject, body, sent_at) VALUES (:id, :tenant, :id, :user, "
+        "'email', 'intrusa@example.com', 'Intrusa', 'Intrusa', :now)",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",
@@ -303,6 +312,7 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         tag=target.spare_tag_id,
         import_=target.import_id,
         budget=target.budget_id,
+        user=target.user_id,
     )
     assert set(statements) == set(TENANT_TABLES)
     return statements[table], values

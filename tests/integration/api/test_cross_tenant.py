@@ -36,6 +36,9 @@ class Attempt:
 
 
 IN_B = {"X-Fluxo-Workspace": "{b_workspace}"}
+B_DEVICE = (
+    "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/fluxo/5e9c0a57-0000-4000-8000-00000000000b"
+)
 ANY_TEXT = {"field": "description", "operator": "contains", "value": "segredo"}
 
 ATTEMPTS: dict[str, Attempt] = {
@@ -81,6 +84,7 @@ ATTEMPTS: dict[str, Attempt] = {
     "patch B's budget": Attempt("PATCH", "/v1/budgets/{b_budget}", {"version": 1, "amount": "1"}),
     "delete B's budget": Attempt("DELETE", "/v1/budgets/{b_budget}"),
     "progress of B's budget": Attempt("GET", "/v1/budgets/{b_budget}/progress"),
+    "remove B's device": Attempt("DELETE", "/v1/notifications/devices/{b_device}"),
     # B's workspace and its members
     "get workspace B": Attempt("GET", "/v1/workspaces/{b_workspace}"),
     "patch workspace B": Attempt("PATCH", "/v1/workspaces/{b_workspace}", {"name": "hacked"}),
@@ -172,6 +176,10 @@ ATTEMPTS: dict[str, Attempt] = {
     ),
     "header B: delete budget": Attempt("DELETE", "/v1/budgets/{b_budget}", headers=IN_B),
     "header B: progress of budget": Attempt("GET", "/v1/budgets/{b_budget}/progress", headers=IN_B),
+    "header B: list notifications": Attempt("GET", "/v1/notifications", headers=IN_B),
+    "header B: failed notifications": Attempt(
+        "GET", "/v1/notifications?status=failed", headers=IN_B
+    ),
     # B's ids inside A's own requests
     "record in A on B's account": Attempt(
         "POST",
@@ -369,6 +377,13 @@ def tenants(new_actor) -> Tenants:
         "b_rule": b_rule["id"],
         "b_learned": b_learned["key"],
         "b_budget": b_budget["id"],
+        "b_device": ok(
+            bruno.post(
+                "/v1/notifications/devices",
+                {"endpoint_arn": B_DEVICE, "label": "segredo-b"},
+            ),
+            201,
+        )["id"],
     }
     return Tenants(ana, bruno, ids)
 
@@ -388,6 +403,8 @@ def _state_of_b(tenants: Tenants) -> dict[str, Any]:
         "learned": ok(bruno.get("/v1/merchants/learned")),
         "budgets": ok(bruno.get("/v1/budgets")),
         "budget progress": ok(bruno.get(f"/v1/budgets/{ids['b_budget']}/progress")),
+        "notification preferences": ok(bruno.get("/v1/notifications/preferences")),
+        "notifications": ok(bruno.get("/v1/notifications")),
         "transaction": ok(transaction),
         "etag": transaction.headers["ETag"],
     }
