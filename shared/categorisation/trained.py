@@ -222,6 +222,9 @@ def _word(word: str) -> str:
     return word
 
 
+_LARGEST_AMOUNT = Decimal(10) ** 15
+
+
 def _amount_group(amount: Decimal | float | int | None) -> tuple[str, ...]:
     try:
         value = Decimal(amount if amount is not None else 0)
@@ -230,9 +233,12 @@ def _amount_group(amount: Decimal | float | int | None) -> tuple[str, ...]:
     if not value.is_finite() or value == 0:
         return ("s:0",)
     sign = "-" if value < 0 else "+"
-    size = abs(value)
-    # Half decades: R$ 1–3, 3–10, 10–31, 31–100, … up to a million.
-    bucket = min(12, max(0, math.floor(2 * math.log10(float(size)))))
+    # Nothing real is larger; beyond it the cents below cannot be computed (1e400).
+    size = min(abs(value), _LARGEST_AMOUNT)
+    # Half decades: R$ 1–3, 3–10, 10–31, 31–100, … up to a million. A size too small for a
+    # float (1e-400) is the smallest band.
+    magnitude = float(size)
+    bucket = 0 if magnitude == 0 else min(12, max(0, math.floor(2 * math.log10(magnitude))))
     cents = int((size * 100) % 100)
     reais = int(size)
     if cents in (90, 99):

@@ -262,3 +262,12 @@ def test_predicting_never_imports_tensorflow() -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("amount", ["1e-400", "-1e-400", "1e400", "-1e400", "-0.001"])
+def test_amounts_a_float_cannot_hold_are_read_as_the_smallest_or_largest(
+    categoriser: TrainedCategoriser, amount: str
+) -> None:
+    (verdict,) = categoriser.categorise([_line("PADARIA PAO QUENTE", amount)])
+
+    assert 0.0 <= verdict.confidence <= 1.0
