@@ -8,8 +8,10 @@ still be delivered or replayed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -50,8 +52,23 @@ def payload_model(event_type: str, schema_version: int = CURRENT_VERSION) -> typ
 
 
 def payload(event: DomainEvent) -> BaseModel:
-    """The typed payload of ``event``; raises ``UnknownEvent`` or pydantic's ``ValidationError``."""
-    return payload_model(event.type, event.schema_version).model_validate(event.data)
+    """The typed payload of ``event``; raises ``UnknownEvent`` or pydantic's ``ValidationError``.
+
+    Every consumer of an event reads its payload: it is validated once and the recent ones are
+    kept by event id (an import's part holds 200 transactions). Treat it as read-only."""
+    found = _RECENT.get(event.id)
+    if found is None:
+        found = payload_model(event.type, event.schema_version).model_validate(event.data)
+        with _RECENT_LOCK:
+            if len(_RECENT) >= _KEPT:
+                del _RECENT[next(iter(_RECENT))]
+            _RECENT[event.id] = found
+    return found
+
+
+_KEPT = 64
+_RECENT: dict[UUID, BaseModel] = {}
+_RECENT_LOCK = threading.Lock()
 
 
 def validate(envelope: Mapping[str, Any]) -> tuple[DomainEvent, BaseModel]:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -110,15 +111,29 @@ class ActivityService:
 
 
 def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
-    """The consumer's ``handle``: the event's increments, one upsert per (account, day)."""
+    """The consumer's ``handle``: the event's increments, one statement for all its (account,
+    day) pairs (an import's part touches up to 200)."""
     deltas: dict[_Key, _Delta] = defaultdict(_Delta)
     for snapshot, sign in movements(event):
         deltas[(snapshot.account_id, snapshot.booked_on, snapshot.currency)].add(snapshot, sign)
-    tenant_id = event.metadata.tenant_id
-    for (account_id, day, currency), delta in sorted(deltas.items(), key=lambda item: item[0]):
-        if delta == _Delta():
-            continue
-        _upsert(uow, tenant_id, account_id, day, currency, delta)
+    now = uow.now()
+    rows = [
+        {
+            "tenant_id": event.metadata.tenant_id,
+            "account_id": account_id,
+            "day": day,
+            "currency": currency,
+            "transactions": delta.transactions,
+            "inflow": delta.inflow,
+            "outflow": delta.outflow,
+            "updated_at": now,
+        }
+        # In key order: two events touching the same days lock their rows in the same order.
+        for (account_id, day, currency), delta in sorted(deltas.items(), key=lambda item: item[0])
+        if delta != _Delta()
+    ]
+    if rows:
+        uow.session.execute(_upsert(uow.session.get_bind().dialect.name), rows)
 
 
 def movements(event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
@@ -142,23 +157,13 @@ def movements(event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
     return []
 
 
-def _upsert(
-    uow: UnitOfWork, tenant_id: UUID, account_id: UUID, day: date, currency: str, delta: _Delta
-) -> None:
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Any:
+    """Adds a row's increments to the stored ones, or stores them: built once per dialect."""
     table: Any = AccountDailyActivity.__table__
-    dialect = uow.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(
-        tenant_id=tenant_id,
-        account_id=account_id,
-        day=day,
-        currency=currency,
-        transactions=delta.transactions,
-        inflow=delta.inflow,
-        outflow=delta.outflow,
-        updated_at=uow.now(),
-    )
-    statement = statement.on_conflict_do_update(
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=["tenant_id", "account_id", "day", "currency"],
         set_={
             "transactions": table.c.transactions + statement.excluded.transactions,
@@ -167,4 +172,3 @@ def _upsert(
             "updated_at": statement.excluded.updated_at,
         },
     )
-    uow.session.execute(statement)
