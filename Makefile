@@ -7,6 +7,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider -n auto
 
 # pip reinstalls only when pyproject.toml is newer than these stamps.
 DEV_STAMP := $(VENV)/.installed-dev
+ML_STAMP := $(VENV)/.installed-ml
 LAYER_STAMP := layers/build/.built
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
@@ -15,7 +16,7 @@ FLUXO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLUXO_TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration lint format openapi bench conformance layers synth security clean
+.PHONY: help install install-ml run test test-unit test-integration lint format openapi bench conformance layers synth security clean
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
@@ -28,12 +29,18 @@ $(DEV_STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[dev,cdk]'
 	touch $@
 
+install-ml: $(ML_STAMP) ## Also install the ml extra (TensorFlow: training the models and its tests)
+
+$(ML_STAMP): $(DEV_STAMP)
+	$(BIN)/python -m pip install -e '.[dev,cdk,ml]'
+	touch $@
+
 run: install ## Migrate, load the demo data once, serve the API at http://127.0.0.1:8000
 	$(BIN)/fluxo migrate
 	$(BIN)/fluxo demo --if-missing
 	$(BIN)/fluxo serve --host 127.0.0.1 --port 8000
 
-test: install ## Run every test tier against PostgreSQL (FLUXO_TEST_DATABASE_URL)
+test: install-ml ## Run every test tier against PostgreSQL (FLUXO_TEST_DATABASE_URL), training included
 	scripts/ensure-postgres.sh
 	$(PYTEST) tests
 
