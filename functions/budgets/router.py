@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,7 +17,6 @@ from functions.budgets.schemas import (
     ThresholdOut,
 )
 from shared.db.models import Budget
-from shared.domain.errors import FieldIssue, InvalidInput
 from shared.http.edge import (
     CallerDep,
     ContainerDep,
@@ -27,6 +25,7 @@ from shared.http.edge import (
     idempotency,
     mark_replay,
 )
+from shared.http.versions import etag, expected_version
 from shared.services.budgets import BudgetProgress, BudgetSpec, rule_of
 
 router = APIRouter(prefix="/v1", route_class=FluxoRoute)
@@ -68,7 +67,7 @@ def create_budget(
     )
     budget, created = container.budgets.create(caller, spec, key)
     mark_replay(response, created)
-    response.headers["ETag"] = _etag(budget.version)
+    response.headers["ETag"] = etag(budget.version)
     return _budget(budget)
 
 
@@ -77,7 +76,7 @@ def get_budget(
     budget_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
 ) -> BudgetOut:
     budget = container.budgets.get(caller, budget_id)
-    response.headers["ETag"] = _etag(budget.version)
+    response.headers["ETag"] = etag(budget.version)
     return _budget(budget)
 
 
@@ -94,14 +93,14 @@ def update_budget(
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> BudgetOut:
-    version = _expected_version(if_match, body.version)
+    version = expected_version(if_match, body.version, "budget")
     changes: dict[str, Any] = body.changes(exclude=frozenset({"version", "period", "thresholds"}))
     if body.period is not None:
         changes["period"] = body.period.to_domain()
     if body.thresholds is not None:
         changes["thresholds"] = tuple(body.thresholds)
     budget = container.budgets.update(caller, budget_id, changes, version)
-    response.headers["ETag"] = _etag(budget.version)
+    response.headers["ETag"] = etag(budget.version)
     return _budget(budget)
 
 
@@ -114,7 +113,7 @@ def update_budget(
 def delete_budget(
     budget_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
 ) -> None:
-    container.budgets.delete(caller, budget_id, _expected_version(if_match, None))
+    container.budgets.delete(caller, budget_id, expected_version(if_match, None, "budget"))
 
 
 @router.get(
@@ -175,35 +174,3 @@ def _progress(view: BudgetProgress) -> BudgetProgressOut:
             for state in view.thresholds
         ],
     )
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-_ETAG = re.compile(r'^"?(\d{1,9})"?$')
-_WEAK = "W/"
-
-
-def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
-    header_version = None
-    if if_match is not None:
-        if if_match.strip().startswith(_WEAK):
-            # If-Match compares strongly (RFC 9110 §13.1.1): a weak ETag never matches.
-            raise InvalidInput(
-                'If-Match needs the strong ETag, e.g. "3"',
-                issues=[FieldIssue(("header", "If-Match"), "a weak ETag never matches")],
-            )
-        match = _ETAG.fullmatch(if_match.strip())
-        if match is None:
-            raise InvalidInput(
-                'If-Match must be the ETag of the budget, e.g. "3"',
-                issues=[FieldIssue(("header", "If-Match"), "not a version ETag")],
-            )
-        header_version = int(match.group(1))
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise InvalidInput(
-            "If-Match and the version field disagree",
-            issues=[FieldIssue(("body", "version"), "differs from If-Match")],
-        )
-    return header_version if header_version is not None else body_version

@@ -3,7 +3,6 @@ what corrections taught about merchants."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -59,6 +58,7 @@ from shared.http.edge import (
     idempotency,
     mark_replay,
 )
+from shared.http.versions import etag, expected_version
 from shared.services.accounts import NewAccount
 from shared.services.categories import CategoryNode, NewCategory
 from shared.services.learning import ApplyPreview, LearnedView
@@ -293,7 +293,7 @@ def create_transaction(
     spec = NewTransaction(**{**fields, "tags": tuple(fields["tags"])})
     transaction, created = container.transactions.create(caller, spec, key)
     mark_replay(response, created)
-    response.headers["ETag"] = _etag(transaction.version)
+    response.headers["ETag"] = etag(transaction.version)
     return _transaction(transaction)
 
 
@@ -302,7 +302,7 @@ def get_transaction(
     transaction_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
 ) -> TransactionOut:
     transaction = container.transactions.get(caller, transaction_id)
-    response.headers["ETag"] = _etag(transaction.version)
+    response.headers["ETag"] = etag(transaction.version)
     return _transaction(transaction)
 
 
@@ -319,10 +319,10 @@ def update_transaction(
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> TransactionOut:
-    version = _expected_version(if_match, body.version)
+    version = expected_version(if_match, body.version, "transaction")
     changes = body.changes(exclude=frozenset({"version"}))
     transaction = container.transactions.update(caller, transaction_id, changes, version)
-    response.headers["ETag"] = _etag(transaction.version)
+    response.headers["ETag"] = etag(transaction.version)
     return _transaction(transaction)
 
 
@@ -335,7 +335,9 @@ def update_transaction(
 def delete_transaction(
     transaction_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
 ) -> None:
-    container.transactions.delete(caller, transaction_id, _expected_version(if_match, None))
+    container.transactions.delete(
+        caller, transaction_id, expected_version(if_match, None, "transaction")
+    )
 
 
 # Categorisation rules
@@ -366,7 +368,7 @@ def create_rule(
     key = idempotency(request, idempotency_key, caller.tenant_id, body.model_dump(mode="json"))
     rule, created = container.rules.create(caller, _rule_spec(body), key)
     mark_replay(response, created)
-    response.headers["ETag"] = _etag(rule.version)
+    response.headers["ETag"] = etag(rule.version)
     return _rule(rule)
 
 
@@ -391,7 +393,7 @@ def get_rule(
     rule_id: UUID, response: Response, container: ContainerDep, caller: CallerDep
 ) -> RuleOut:
     rule = container.rules.get(caller, rule_id)
-    response.headers["ETag"] = _etag(rule.version)
+    response.headers["ETag"] = etag(rule.version)
     return _rule(rule)
 
 
@@ -408,14 +410,14 @@ def update_rule(
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> RuleOut:
-    version = _expected_version(if_match, body.version, "rule")
+    version = expected_version(if_match, body.version, "rule")
     changes = body.changes(exclude=frozenset({"version", "conditions", "actions"}))
     if body.conditions is not None:
         changes["conditions"] = tuple(condition.to_domain() for condition in body.conditions)
     if body.actions is not None:
         changes["actions"] = body.actions.to_domain()
     rule = container.rules.update(caller, rule_id, changes, version)
-    response.headers["ETag"] = _etag(rule.version)
+    response.headers["ETag"] = etag(rule.version)
     return _rule(rule)
 
 
@@ -428,7 +430,7 @@ def update_rule(
 def delete_rule(
     rule_id: UUID, container: ContainerDep, caller: CallerDep, if_match: IfMatch = None
 ) -> None:
-    container.rules.delete(caller, rule_id, _expected_version(if_match, None, "rule"))
+    container.rules.delete(caller, rule_id, expected_version(if_match, None, "rule"))
 
 
 @router.get(
@@ -587,40 +589,6 @@ def _transaction(transaction: Transaction) -> TransactionOut:
             "tags": sorted(link.tag.name for link in transaction.tag_links),
         }
     )
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-_ETAG = re.compile(r'^"?(\d{1,9})"?$')
-_WEAK = "W/"
-
-
-def _expected_version(
-    if_match: str | None, body_version: int | None, noun: str = "transaction"
-) -> int | None:
-    header_version = None
-    if if_match is not None:
-        if if_match.strip().startswith(_WEAK):
-            # If-Match compares strongly (RFC 9110 §13.1.1): a weak ETag never matches.
-            raise InvalidInput(
-                'If-Match needs the strong ETag, e.g. "3"',
-                issues=[FieldIssue(("header", "If-Match"), "a weak ETag never matches")],
-            )
-        match = _ETAG.fullmatch(if_match.strip())
-        if match is None:
-            raise InvalidInput(
-                f'If-Match must be the ETag of the {noun}, e.g. "3"',
-                issues=[FieldIssue(("header", "If-Match"), "not a version ETag")],
-            )
-        header_version = int(match.group(1))
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise InvalidInput(
-            "If-Match and the version field disagree",
-            issues=[FieldIssue(("body", "version"), "differs from If-Match")],
-        )
-    return header_version if header_version is not None else body_version
 
 
 def _check_range(name: str, low: object, high: object) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, ClassVar
@@ -25,21 +24,18 @@ from shared.domain.transactions import (
     TransactionStatus,
     TransactionType,
 )
-from shared.http.schemas import CurrencyCode, Name, PatchBody, RequestBody, ResponseBody
-
-_PLAIN_DECIMAL = re.compile(r"[+-]?\d{1,16}(\.\d{1,16})?")
-
-
-def _plain_decimal_text(value: object) -> object:
-    """Amounts as text are written the way people and banks write them, never ``1e3``."""
-    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value.strip()):
-        raise ValueError("write the amount as a plain decimal, such as -123.45")
-    return value
-
+from shared.http.schemas import (
+    CurrencyCode,
+    Name,
+    PatchBody,
+    RequestBody,
+    ResponseBody,
+    plain_decimal,
+)
 
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_plain_decimal_text),
+    BeforeValidator(plain_decimal("-123.45")),
     Field(
         allow_inf_nan=False,
         description="Signed decimal: credit > 0, debit < 0.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
@@ -10,6 +12,22 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, f
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 """What people call a workspace, an account, a category or themselves."""
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+_PLAIN_DECIMAL = re.compile(r"[+-]?\d{1,16}(\.\d{1,16})?")
+
+
+def plain_decimal(example: str) -> Callable[[object], object]:
+    """A check for amounts sent as text: written the way people and banks write them, never
+    ``1e3`` (numbers in JSON are left to the field's own validation)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value.strip()):
+            raise ValueError(f"write the amount as a plain decimal, such as {example}")
+        return value
+
+    return check
+
+
 """An ISO 4217 code in capitals, e.g. BRL; whether the code exists is checked by the service."""
 
 
