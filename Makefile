@@ -40,7 +40,7 @@ run: install ## Migrate, load the demo data once, serve the API at http://127.0.
 	$(BIN)/fluxo demo --if-missing
 	$(BIN)/fluxo serve --host 127.0.0.1 --port 8000
 
-test: install-ml ## Run every test tier against PostgreSQL (FLUXO_TEST_DATABASE_URL), training included
+test: install-ml layers ## Run every test tier against PostgreSQL (FLUXO_TEST_DATABASE_URL), training and the built layer included
 	scripts/ensure-postgres.sh
 	$(PYTEST) tests
 
