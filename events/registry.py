@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
+from events.notifications import PAYLOADS as NOTIFICATION_PAYLOADS
 from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
 
 CURRENT_VERSION = 1
@@ -25,7 +26,12 @@ CURRENT_VERSION = 1
 REGISTRY: dict[tuple[str, int], type[BaseModel]] = {
     (name, CURRENT_VERSION): model
     for name, model in sorted(
-        {**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS, **BUDGET_PAYLOADS}.items()
+        {
+            **TRANSACTION_PAYLOADS,
+            **IMPORT_PAYLOADS,
+            **BUDGET_PAYLOADS,
+            **NOTIFICATION_PAYLOADS,
+        }.items()
     )
 }
 """(event type, schema version) → the payload model of the envelope's ``data``."""
@@ -34,6 +40,7 @@ AGGREGATES: dict[str, str] = {
     **dict.fromkeys(TRANSACTION_PAYLOADS, "Transaction"),
     **dict.fromkeys(IMPORT_PAYLOADS, "Import"),
     **dict.fromkeys(BUDGET_PAYLOADS, "Budget"),
+    **dict.fromkeys(NOTIFICATION_PAYLOADS, "Notification"),
 }
 """Event type → the aggregate type that emits it."""
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from events.budgets import BudgetExceeded, BudgetThresholdReached
 from events.envelope import DomainEvent, EventMetadata
 from events.imports import ImportCompleted, ImportedTransaction, TransactionsImported
+from events.notifications import NotificationFailed, NotificationSent
 from events.registry import AGGREGATES, CURRENT_VERSION, REGISTRY
 from events.transactions import (
     TransactionCategorized,
@@ -35,6 +36,7 @@ IMPORT = UUID("a9e8d7c6-b5a4-4f3e-8d2c-1b0a9f8e7d6c")
 DELIVERY = UUID("3f2e1d0c-9b8a-4765-a432-10fedcba9876")
 GROCERIES = UUID("8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d")
 BUDGET = UUID("b1d9e7c5-a3f1-4e2d-8c6b-5a4f3e2d1c0b")
+NOTIFICATION = UUID("6e0f3c2a-1b4d-4f7e-9a8c-2d5e7f9a1b3c")
 FOOD = UUID("e5f4d3c2-b1a0-4f9e-8d7c-6b5a4f3e2d1c")
 AT = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
 
@@ -102,6 +104,12 @@ def _payloads() -> dict[str, BaseModel]:
         ),
         "BudgetThresholdReached": BudgetThresholdReached(**_budget_alert(80, "650.00")),
         "BudgetExceeded": BudgetExceeded(**_budget_alert(100, "812.40")),
+        "NotificationSent": NotificationSent(
+            **_notification(), provider_id="0100018c-2f4e-7a1b-9c3d-5e6f7a8b9c0d-000000"
+        ),
+        "NotificationFailed": NotificationFailed(
+            **_notification(), reason="MessageRejected: Email address is not verified."
+        ),
         "ImportCompleted": ImportCompleted(
             import_id=IMPORT,
             account_id=ACCOUNT,
@@ -133,6 +141,18 @@ def _budget_alert(threshold: int, spent: str) -> dict[str, Any]:
     }
 
 
+def _notification() -> dict[str, Any]:
+    return {
+        "notification_id": NOTIFICATION,
+        "user_id": USER,
+        "channel": "email",
+        "alert_type": "BudgetThresholdReached",
+        "alert_id": UUID(int=1),
+        "period_key": f"budget:{BUDGET}:2026-12-05:80",
+        "attempts": 1,
+    }
+
+
 def samples() -> dict[str, DomainEvent]:
     """Event type → a sample envelope holding a valid payload of the current schema version."""
     built = {}
@@ -141,9 +161,16 @@ def samples() -> dict[str, DomainEvent]:
         built[event_type] = DomainEvent(
             id=UUID(int=number),
             type=event_type,
-            aggregate_id={"Transaction": TRANSACTION, "Budget": BUDGET}.get(aggregate, IMPORT),
+            aggregate_id={
+                "Transaction": TRANSACTION,
+                "Budget": BUDGET,
+                "Notification": NOTIFICATION,
+            }.get(aggregate, IMPORT),
             aggregate_type=aggregate,
-            version=1 if event_type in ("TransactionCreated", "TransactionsImported") else 2,
+            version=1
+            if event_type in ("TransactionCreated", "TransactionsImported")
+            or aggregate == "Notification"
+            else 2,
             timestamp=AT,
             data=data.model_dump(mode="json", by_alias=True),
             metadata=EventMetadata(user_id=USER, tenant_id=TENANT, correlation_id="req-sample"),

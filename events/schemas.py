@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
+from events.notifications import PAYLOADS as NOTIFICATION_PAYLOADS
 from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -19,7 +20,12 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (draft 2020-12, wire names in camelCase)."""
     schemas = {"DomainEvent.json": _schema(_wire_schema(DomainEvent), "DomainEvent")}
-    payloads = {**TRANSACTION_PAYLOADS, **IMPORT_PAYLOADS, **BUDGET_PAYLOADS}
+    payloads = {
+        **TRANSACTION_PAYLOADS,
+        **IMPORT_PAYLOADS,
+        **BUDGET_PAYLOADS,
+        **NOTIFICATION_PAYLOADS,
+    }
     for name, model in sorted(payloads.items()):
         schemas[f"{name}.json"] = _schema(_wire_schema(model), name)
     return schemas

@@ -35,7 +35,8 @@ from sqlalchemy import event as orm_event
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from events.envelope import DomainEvent
+from events.envelope import DomainEvent, EventMetadata
+from events.notifications import NotificationFailed, NotificationSent
 from events.registry import payload
 from shared.consumers import Consumer
 from shared.db.engine import Database
@@ -406,6 +407,7 @@ class NotificationService:
             row.status = Status.SENT
             row.sent_at = uow.now()
             row.provider_id = provider_id[:200]
+            uow.record(_outcome_event(uow, row))
             uow.commit()
         return Status.SENT
 
@@ -421,6 +423,7 @@ class NotificationService:
                 row.last_error = f"attempt {row.attempts} did not finish; the message may be out"
                 if row.attempts >= self._max_attempts:
                     row.status = Status.FAILED
+                    uow.record(_outcome_event(uow, row))
                     uow.commit()
                     return Status.FAILED
             elif row.not_before > now:
@@ -473,12 +476,42 @@ class NotificationService:
                 log.warning(
                     "notification %s failed after %d attempt(s): %s", row.id, row.attempts, reason
                 )
+                uow.record(_outcome_event(uow, row))
             else:
                 row.status = Status.QUEUED
                 row.not_before = uow.now() + retry_delay(row.attempts, self._retry_seconds)
             status = Status(row.status)
             uow.commit()
         return status
+
+
+def _outcome_event(uow: UnitOfWork, row: Notification) -> DomainEvent:
+    """``NotificationSent`` or ``NotificationFailed``: a notification ends once, version 1."""
+    common = {
+        "notification_id": row.id,
+        "user_id": row.user_id,
+        "channel": row.channel,
+        "alert_type": row.event_type,
+        "alert_id": row.event_id,
+        "period_key": row.period_key,
+        "attempts": row.attempts,
+    }
+    data: NotificationSent | NotificationFailed = (
+        NotificationSent(**common, provider_id=row.provider_id)
+        if row.status == Status.SENT
+        else NotificationFailed(**common, reason=(row.last_error or "failed")[:2000])
+    )
+    return DomainEvent(
+        type=type(data).__name__,
+        aggregate_id=row.id,
+        aggregate_type="Notification",
+        version=1,
+        timestamp=uow.now(),
+        data=data.model_dump(mode="json", by_alias=True),
+        metadata=EventMetadata(
+            user_id=None, tenant_id=row.tenant_id, correlation_id=f"notification-{row.id}"
+        ),
+    )
 
 
 def _locked(uow: UnitOfWork, notification_id: UUID) -> Notification:

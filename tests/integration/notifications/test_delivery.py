@@ -9,8 +9,9 @@ from uuid import uuid4
 
 from sqlalchemy import select
 
+from events.registry import validate
 from shared.consumers import Outcome
-from shared.db.models import Notification
+from shared.db.models import Notification, OutboxEvent
 from shared.domain.access import Role
 from tests.integration.notifications.conftest import NOW, alert
 from tests.support.api import categories_by_slug, ok, token_for
@@ -19,6 +20,33 @@ from tests.support.api import categories_by_slug, ok, token_for
 def _rows(container: Any) -> list[Notification]:
     with container.db.admin_session() as session:
         return list(session.scalars(select(Notification).order_by(Notification.created_at)))
+
+
+def _outcomes(container: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The notifications' own events in the outbox, each checked against its schema."""
+    with container.db.admin_session() as session:
+        envelopes = session.scalars(
+            select(OutboxEvent.envelope).where(OutboxEvent.aggregate_type == "Notification")
+        ).all()
+    return [(event.type, event.data) for event, _ in map(validate, envelopes)]
+
+
+def test_a_notification_ends_with_one_event_sent_or_failed(new_actor, deliver, notifier, container):
+    ana = new_actor("Ana")
+    deliver(alert(ana))
+    (row,) = _rows(container)
+    ((kind, data),) = _outcomes(container)
+    assert kind == "NotificationSent"
+    assert (data["notificationId"], data["channel"], data["attempts"]) == (str(row.id), "email", 1)
+    assert data["providerId"] == row.provider_id
+    assert data["alertType"] == row.event_type
+
+    bia = new_actor("Bia")
+    notifier.failures, notifier.permanent = 1, True
+    deliver(alert(bia))
+    failed = [data for kind, data in _outcomes(container) if kind == "NotificationFailed"]
+    assert [(data["userId"], data["attempts"]) for data in failed] == [(str(bia.user_id), 1)]
+    assert failed[0]["reason"]
 
 
 def test_an_alert_is_sent_by_email_to_the_profile_address_in_portuguese(
