@@ -54,6 +54,12 @@ class TransactionUpdated(_Payload):
     changes: dict[str, dict[str, Any]]
     """Wire name of the field (``bookedOn``) → {"from": old, "to": new}, values in wire form."""
 
+    def before(self) -> TransactionSnapshot:
+        """The transaction as it was before the change."""
+        wire = self.transaction.model_dump(mode="json", by_alias=True)
+        old = {name: change["from"] for name, change in self.changes.items()}
+        return TransactionSnapshot.model_validate({**wire, **old})
+
 
 class TransactionCategorized(_Payload):
     transaction_id: UUID

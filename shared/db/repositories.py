@@ -521,13 +521,7 @@ class TransactionRepository(_TenantScoped):
                 Transaction.amount > 0 if narrowing.credit else Transaction.amount < 0
             )
         if after is not None:
-            booked_on, last_id = after
-            conditions.append(
-                or_(
-                    Transaction.booked_on < booked_on,
-                    and_(Transaction.booked_on == booked_on, Transaction.id < last_id),
-                )
-            )
+            conditions.append(_older_than(*after))
         statement = (
             select(Transaction)
             .where(*conditions)
@@ -557,13 +551,7 @@ class TransactionRepository(_TenantScoped):
             ),
         ]
         if after is not None:
-            booked_on, last_id = after
-            conditions.append(
-                or_(
-                    Transaction.booked_on < booked_on,
-                    and_(Transaction.booked_on == booked_on, Transaction.id < last_id),
-                )
-            )
+            conditions.append(_older_than(*after))
         statement = (
             select(
                 Transaction.id,
@@ -746,3 +734,11 @@ class IdempotencyRepository:
         except IntegrityError:
             return False
         return True
+
+
+def _older_than(booked_on: date, last_id: UUID) -> ColumnElement[bool]:
+    """Newest-first keyset paging: the transactions after (booked on, id) in that order."""
+    return or_(
+        Transaction.booked_on < booked_on,
+        and_(Transaction.booked_on == booked_on, Transaction.id < last_id),
+    )

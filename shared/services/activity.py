@@ -149,10 +149,7 @@ def movements(event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
         if not ROLLED_UP_FIELDS & data.changes.keys():
             return []
         after = data.transaction
-        wire = after.model_dump(mode="json", by_alias=True)
-        before = TransactionSnapshot.model_validate(
-            {**wire, **{name: change["from"] for name, change in data.changes.items()}}
-        )
+        before = data.before()
         return [(before, -1), (after, +1)]
     return []
 

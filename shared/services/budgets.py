@@ -326,10 +326,7 @@ def _touches(uow: UnitOfWork, event: DomainEvent) -> list[_Touch]:
         if not SPENDING_FIELDS & data.changes.keys():
             return []
         after = data.transaction
-        wire = after.model_dump(mode="json", by_alias=True)
-        before = TransactionSnapshot.model_validate(
-            {**wire, **{name: change["from"] for name, change in data.changes.items()}}
-        )
+        before = data.before()
         # Every budget at the old and the new day, not only those of the categories: a
         # recategorisation delivered after this edit reads the transaction's new day, so the
         # old day's budgets of its previous category are recomputed here.
