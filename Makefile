@@ -22,17 +22,17 @@ help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 
-install: $(DEV_STAMP) ## Create .venv and install fluxo with the dev and cdk extras (once)
+install: $(DEV_STAMP) ## Create .venv and install fluxo with the dev, cdk and parquet extras (once)
 
 $(DEV_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[dev,cdk]'
+	$(BIN)/python -m pip install -e '.[dev,cdk,parquet]'
 	touch $@
 
 install-ml: $(ML_STAMP) ## Also install the ml extra (TensorFlow: training the models and its tests)
 
 $(ML_STAMP): $(DEV_STAMP)
-	$(BIN)/python -m pip install -e '.[dev,cdk,ml]'
+	$(BIN)/python -m pip install -e '.[dev,cdk,parquet,ml]'
 	touch $@
 
 run: install ## Migrate, load the demo data once, serve the API at http://127.0.0.1:8000
@@ -75,9 +75,9 @@ bench: install ## Run the benchmarks in bench/
 conformance: install ## Import the public bank files of ../shared/data (formats, rows, sums, dates, errors)
 	$(BIN)/python bench/conformance.py $(or $(DIR),../shared/data/statements)
 
-layers: $(LAYER_STAMP) ## Build the Lambda dependency layer (Python 3.12, arm64 wheels)
+layers: $(LAYER_STAMP) ## Build the Lambda dependency layers core, models, parquet (Python 3.12, arm64 wheels)
 
-$(LAYER_STAMP): layers/requirements.txt layers/build.py $(DEV_STAMP)
+$(LAYER_STAMP): $(wildcard layers/requirements/*.txt) layers/build.py $(DEV_STAMP)
 	$(BIN)/python layers/build.py
 	touch $@
 

@@ -17,8 +17,10 @@ from pydantic import BaseModel
 
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
+from events.goals import PAYLOADS as GOAL_PAYLOADS
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
 from events.notifications import PAYLOADS as NOTIFICATION_PAYLOADS
+from events.reports import PAYLOADS as REPORT_PAYLOADS
 from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
 
 CURRENT_VERSION = 1
@@ -30,7 +32,9 @@ REGISTRY: dict[tuple[str, int], type[BaseModel]] = {
             **TRANSACTION_PAYLOADS,
             **IMPORT_PAYLOADS,
             **BUDGET_PAYLOADS,
+            **GOAL_PAYLOADS,
             **NOTIFICATION_PAYLOADS,
+            **REPORT_PAYLOADS,
         }.items()
     )
 }
@@ -40,7 +44,9 @@ AGGREGATES: dict[str, str] = {
     **dict.fromkeys(TRANSACTION_PAYLOADS, "Transaction"),
     **dict.fromkeys(IMPORT_PAYLOADS, "Import"),
     **dict.fromkeys(BUDGET_PAYLOADS, "Budget"),
+    **dict.fromkeys(GOAL_PAYLOADS, "Goal"),
     **dict.fromkeys(NOTIFICATION_PAYLOADS, "Notification"),
+    **dict.fromkeys(REPORT_PAYLOADS, "Report"),
 }
 """Event type → the aggregate type that emits it."""
 

@@ -15,9 +15,11 @@ from pydantic import BaseModel
 
 from events.budgets import BudgetExceeded, BudgetThresholdReached
 from events.envelope import DomainEvent, EventMetadata
+from events.goals import GoalMilestoneReached, GoalReached
 from events.imports import ImportCompleted, ImportedTransaction, TransactionsImported
 from events.notifications import NotificationFailed, NotificationSent
 from events.registry import AGGREGATES, CURRENT_VERSION, REGISTRY
+from events.reports import ReportGenerated
 from events.transactions import (
     TransactionCategorized,
     TransactionCreated,
@@ -38,6 +40,9 @@ GROCERIES = UUID("8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d")
 BUDGET = UUID("b1d9e7c5-a3f1-4e2d-8c6b-5a4f3e2d1c0b")
 NOTIFICATION = UUID("6e0f3c2a-1b4d-4f7e-9a8c-2d5e7f9a1b3c")
 FOOD = UUID("e5f4d3c2-b1a0-4f9e-8d7c-6b5a4f3e2d1c")
+REPORT = UUID("d2c4e6f8-0a1b-4c3d-8e5f-7a9b1c3d5e7f")
+GOAL = UUID("9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a")
+SAVINGS = UUID("4b3a2f1e-0d9c-4b8a-9f7e-6d5c4b3a2f1e")
 AT = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
 
 
@@ -77,6 +82,12 @@ def _payloads() -> dict[str, BaseModel]:
             previous_category_id=DELIVERY,
             category_id=GROCERIES,
             source="user",
+            transaction=_snapshot(
+                category_id=GROCERIES,
+                category_source="user",
+                category_confidence=None,
+                category_evidence=None,
+            ),
         ),
         "TransactionDeleted": TransactionDeleted(transaction=after),
         "TransactionsImported": TransactionsImported(
@@ -104,11 +115,27 @@ def _payloads() -> dict[str, BaseModel]:
         ),
         "BudgetThresholdReached": BudgetThresholdReached(**_budget_alert(80, "650.00")),
         "BudgetExceeded": BudgetExceeded(**_budget_alert(100, "812.40")),
+        "GoalMilestoneReached": GoalMilestoneReached(**_goal_milestone(50, "5000.00")),
+        "GoalReached": GoalReached(**_goal_milestone(100, "10000.00")),
         "NotificationSent": NotificationSent(
             **_notification(), provider_id="0100018c-2f4e-7a1b-9c3d-5e6f7a8b9c0d-000000"
         ),
         "NotificationFailed": NotificationFailed(
             **_notification(), reason="MessageRejected: Email address is not verified."
+        ),
+        "ReportGenerated": ReportGenerated(
+            report_id=REPORT,
+            tenant_id=TENANT,
+            user_id=USER,
+            frequency="monthly",
+            period="2026-11",
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            language="pt-BR",
+            html_key=f"reports/{TENANT}/{USER}/2026-11/report.html",
+            csv_key=f"reports/{TENANT}/{USER}/2026-11/report.csv",
+            url=f"https://fluxo-lake.s3.amazonaws.com/reports/{TENANT}/{USER}/2026-11/report.html",
+            expires_at=datetime(2026, 12, 12, 9, 0, tzinfo=UTC),
         ),
         "ImportCompleted": ImportCompleted(
             import_id=IMPORT,
@@ -141,6 +168,23 @@ def _budget_alert(threshold: int, spent: str) -> dict[str, Any]:
     }
 
 
+def _goal_milestone(milestone: int, saved: str) -> dict[str, Any]:
+    return {
+        "goal_id": GOAL,
+        "name": "Viagem",
+        "measure": "account",
+        "account_id": SAVINGS,
+        "category_id": None,
+        "currency": "BRL",
+        "milestone": milestone,
+        "target": Decimal("10000.00"),
+        "saved": Decimal(saved),
+        "percentage": (Decimal(saved) * 100 / Decimal(10000)).quantize(Decimal("0.01")),
+        "target_date": date(2027, 7, 1),
+        "reached_at": AT,
+    }
+
+
 def _notification() -> dict[str, Any]:
     return {
         "notification_id": NOTIFICATION,
@@ -164,6 +208,7 @@ def samples() -> dict[str, DomainEvent]:
             aggregate_id={
                 "Transaction": TRANSACTION,
                 "Budget": BUDGET,
+                "Goal": GOAL,
                 "Notification": NOTIFICATION,
             }.get(aggregate, IMPORT),
             aggregate_type=aggregate,

@@ -10,8 +10,10 @@ from pydantic import BaseModel
 
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
+from events.goals import PAYLOADS as GOAL_PAYLOADS
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
 from events.notifications import PAYLOADS as NOTIFICATION_PAYLOADS
+from events.reports import PAYLOADS as REPORT_PAYLOADS
 from events.transactions import PAYLOADS as TRANSACTION_PAYLOADS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -24,7 +26,9 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         **TRANSACTION_PAYLOADS,
         **IMPORT_PAYLOADS,
         **BUDGET_PAYLOADS,
+        **GOAL_PAYLOADS,
         **NOTIFICATION_PAYLOADS,
+        **REPORT_PAYLOADS,
     }
     for name, model in sorted(payloads.items()):
         schemas[f"{name}.json"] = _schema(_wire_schema(model), name)

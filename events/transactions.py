@@ -70,6 +70,9 @@ class TransactionCategorized(_Payload):
     evidence: str | None = None
     rule_id: UUID | None = None
     needs_review: bool = False
+    transaction: TransactionSnapshot | None = None
+    """The transaction with its new category, as it was then: what rollups move from the
+    previous category to the new one. Absent from events written before it existed."""
 
 
 class TransactionDeleted(_Payload):

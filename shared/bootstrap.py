@@ -10,9 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.adapters.local.bus import InProcessEventBus
+from shared.adapters.local.cache import MemoryCache, TieredCache
 from shared.adapters.local.directory import LocalDirectory
 from shared.adapters.local.object_store import FolderObjectStore
 from shared.clock import SystemClock
@@ -24,26 +26,37 @@ from shared.identity.gateway import GatewayClaims
 from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
 from shared.ports import (
+    Cache,
     Categoriser,
     Clock,
     EventBus,
     IdentityDirectory,
     Notifier,
     ObjectStore,
+    SearchIndex,
     TokenVerifier,
 )
 from shared.services.accounts import AccountService
 from shared.services.activity import ActivityService
+from shared.services.analytics import AnalyticsService, count_changes_to_shown_rows
 from shared.services.budgets import BudgetService
 from shared.services.categories import CategoryService
+from shared.services.goals import GoalService
 from shared.services.imports import ImportService
+from shared.services.insights import InsightService
 from shared.services.learning import LearningService
 from shared.services.notifications import NotificationService
+from shared.services.reports import ReportService
 from shared.services.rules import RuleService
+from shared.services.search import SearchService
 from shared.services.tags import TagService
 from shared.services.transactions import TransactionService
 from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
 from shared.settings import Environment, IdentityProvider, Settings, get_settings
+
+if TYPE_CHECKING:
+    # Only named here: importing it needs pyarrow (the property imports it on first use).
+    from shared.analytics.lake_export import LakeExportService
 
 _log = logging.getLogger(__name__)
 
@@ -138,6 +151,10 @@ class Container:
         return BudgetService(self.unit_of_work, self.clock)
 
     @cached_property
+    def goals(self) -> GoalService:
+        return GoalService(self.unit_of_work, self.clock)
+
+    @cached_property
     def notifier(self) -> Notifier:
         """Built on first use: only the functions that send notifications need SES and SNS."""
         return self.injected_notifier or _notifier(self.settings, self.db)
@@ -155,10 +172,63 @@ class Container:
         )
 
     @cached_property
+    def cache(self) -> Cache:
+        """The process's own cache, in front of Redis when ``FLUXO_REDIS_URL`` is set."""
+        near = MemoryCache()
+        if self.settings.redis_url is None:
+            return near
+        from shared.adapters.aws.redis_cache import RedisCache
+
+        return TieredCache(near, RedisCache(self.settings.redis_url))
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        return AnalyticsService(
+            self.unit_of_work,
+            self.clock,
+            self.cache,
+            cache_seconds=self.settings.analytics_cache_seconds,
+        )
+
+    @cached_property
+    def insights(self) -> InsightService:
+        return InsightService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        return ReportService(
+            self.unit_of_work, self.clock, self.db, self.object_store, lambda: self.analytics
+        )
+
+    @cached_property
+    def lake_export(self) -> LakeExportService:
+        """Imported on first use: it needs pyarrow, which only the lake export function's
+        layer and the ``parquet`` extra carry."""
+        from shared.analytics.lake_export import LakeExportService
+
+        return LakeExportService(self.unit_of_work, self.db, self.object_store)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        """OpenSearch when ``FLUXO_OPENSEARCH_URL`` names a domain, else the database's own
+        full-text search: PostgreSQL's or SQLite's FTS5 (``search_documents``)."""
+        return _search_index(self.settings, self.db)
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self.unit_of_work, self.search_index)
+
+    @cached_property
     def consumers(self) -> tuple[Consumer, ...]:
         """Every event consumer, each from the service of its context (docs/architecture.md,
         "Adding a consumer"). The CDK app gives each one a rule, a queue and a function."""
-        return (self.activity.consumer, self.budgets.consumer, self.notifications.consumer)
+        return (
+            self.activity.consumer,
+            self.budgets.consumer,
+            self.goals.consumer,
+            self.notifications.consumer,
+            self.search.consumer,
+        )
 
     def consumer(self, name: str) -> Consumer:
         for consumer in self.consumers:
@@ -200,6 +270,7 @@ def bootstrap(
         pool_size=settings.database_pool_size,
         auth_tokens=_database_tokens(settings, database_tokens),
     )
+    count_changes_to_shown_rows(db)
     dev_issuer = dev_issuer or _dev_issuer(settings, clock)
     container = Container(
         settings=settings,
@@ -282,6 +353,23 @@ def _notifier(settings: Settings, db: Database) -> Notifier:
         configuration_set=settings.notifications_configuration_set,
         sms_sender_id=settings.notifications_sms_sender_id,
     )
+
+
+def _search_index(settings: Settings, db: Database) -> SearchIndex:
+    if settings.opensearch_url is not None:
+        from shared.adapters.aws.opensearch import HttpTransport, OpenSearchIndex
+
+        transport = HttpTransport(
+            settings.opensearch_url,
+            region=settings.opensearch_region,
+            sign=settings.opensearch_sign_requests,
+        )
+        return OpenSearchIndex(transport, settings.opensearch_index)
+    from shared.adapters.local.sql_search import PostgresSearchIndex, SqliteSearchIndex
+
+    if db.engine.dialect.name == "postgresql":
+        return PostgresSearchIndex()
+    return SqliteSearchIndex()
 
 
 def _gateway_claims(settings: Settings) -> GatewayClaims | None:

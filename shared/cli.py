@@ -1,4 +1,4 @@
-"""The ``fluxo`` command: serve, migrate, demo, token, openapi, schemas."""
+"""The ``fluxo`` command: serve, migrate, demo, token, openapi, schemas, search, …"""
 
 from __future__ import annotations
 
@@ -415,6 +415,144 @@ def notifications_failed(
         typer.echo(f"    {row.last_error}")
 
 
+search_app = typer.Typer(help="Transaction search: its index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
+
+
+@search_app.command("reindex")
+def search_reindex(
+    tenant: Annotated[
+        UUID | None, typer.Option(help="Only this workspace (tenant id); every one by default.")
+    ] = None,
+) -> None:
+    """Rebuild the search index from the transactions: after a restore, a tag renamed, or an
+    index (OpenSearch) created anew."""
+    from sqlalchemy import select
+
+    from shared.db.models import Tenant
+
+    container = _container()
+    if tenant is not None:
+        tenants = [tenant]
+    else:
+        # Every workspace: read with the connecting user's rights, as migrations are.
+        with container.db.admin_session() as session:
+            tenants = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    for tenant_id in tenants:
+        written = container.search.reindex(tenant_id)
+        typer.echo(f"{tenant_id}: {written} transaction(s) indexed")
+
+
+analytics_app = typer.Typer(help="Analytics: the rollups dashboards read.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+@analytics_app.command("rebuild")
+def analytics_rebuild(
+    tenant: Annotated[
+        UUID | None, typer.Option(help="Only this workspace (tenant id); every one by default.")
+    ] = None,
+) -> None:
+    """Recompute the rollups from the transactions: after a restore, a bug fixed in how they are
+    kept, or to check them. Safe while events flow: what the transactions already hold is marked
+    applied in the same snapshot."""
+    container = _container()
+    for tenant_id in workspaces(container, tenant):
+        rows = container.analytics.rebuild(tenant_id)
+        typer.echo(f"{tenant_id}: {rows} rollup row(s)")
+
+
+_DAY = ["%Y-%m-%d"]
+
+
+@analytics_app.command("export")
+def analytics_export(
+    day: Annotated[
+        datetime | None, typer.Option(formats=_DAY, help="Only this day (YYYY-MM-DD).")
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=_DAY, help="From this day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=_DAY, help="To this day, included (YYYY-MM-DD); yesterday by default."
+        ),
+    ] = None,
+) -> None:
+    """Write the daily rollups of every workspace to the lake as Parquet, one file per day
+    (processed/daily_aggregations/date=YYYY-MM-DD/), for Athena; by default the last 7 days up
+    to yesterday (UTC). A day exported again is replaced; a day without rows loses its file."""
+    if day is not None and (since is not None or until is not None):
+        raise typer.BadParameter("--day goes alone, without --since or --until", param_hint="--day")
+    if until is not None and since is None:
+        raise typer.BadParameter("--until needs --since", param_hint="--until")
+    container = _container()
+    try:
+        from shared.analytics.lake_export import recent
+    except ImportError as error:
+        typer.echo(
+            f"error: {error}: install the parquet extra (pip install -e '.[parquet]')", err=True
+        )
+        raise typer.Exit(code=2) from error
+    if day is not None:
+        start = end = day.date()
+    elif since is not None:
+        start = since.date()
+        end = until.date() if until is not None else container.clock.today() - timedelta(days=1)
+    else:
+        start, end = recent(container.clock.today())
+    if end < start:
+        raise typer.BadParameter(f"the range ends ({end}) before it starts ({start})")
+    written = removed = rows = 0
+    for export in container.lake_export.export(start, end, workspaces(container, None)):
+        if export.written:
+            written += 1
+            rows += export.rows
+            typer.echo(
+                f"{export.day}: {export.rows} row(s) of {export.workspaces} workspace(s) "
+                f"-> {export.key}"
+            )
+        else:
+            removed += 1
+            typer.echo(f"{export.day}: no rows, no file")
+    typer.echo(
+        f"{written} day(s) written ({rows} row(s)), {removed} without rows, {start} to {end}"
+    )
+
+
+reports_app = typer.Typer(help="Scheduled reports: monthly and weekly.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command("run")
+def reports_run(
+    period: Annotated[
+        str, typer.Option(help="A month (2026-10) or an ISO week (2026-W44, weekly reports).")
+    ],
+    tenant: Annotated[
+        UUID | None, typer.Option(help="Only this workspace (tenant id); every one by default.")
+    ] = None,
+) -> None:
+    """Write each person's report of the period into the lake (reports/…) and announce it by
+    e-mail; running a period again replaces its files without a second e-mail."""
+    from shared.domain.errors import InvalidInput
+    from shared.reports.periods import ReportPeriod
+
+    try:
+        chosen = ReportPeriod.parse(period)
+    except InvalidInput as error:
+        raise typer.BadParameter(error.detail, param_hint="--period") from None
+    run = _container().reports.run_scheduled(chosen, tenant)
+    for report in run.written:
+        typer.echo(f"{report.tenant_id} {report.user_id} {report.html_key}  {report.url}")
+    for tenant_id, user_id, reason in run.failed:
+        typer.echo(f"{tenant_id} {user_id} FAILED: {reason}", err=True)
+    typer.echo(f"{len(run.written)} report(s) of {chosen.key} written, {len(run.failed)} failed")
+    if run.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def schemas(
     out: Annotated[Path | None, typer.Option(help="Folder; events/schemas by default.")] = None,
@@ -434,6 +572,19 @@ def _container() -> Container:
     from shared.bootstrap import bootstrap
 
     return bootstrap()
+
+
+def workspaces(container: Container, tenant: UUID | None) -> list[UUID]:
+    """``tenant``, or every workspace: read with the connecting user's rights, as migrations
+    are."""
+    if tenant is not None:
+        return [tenant]
+    from sqlalchemy import select
+
+    from shared.db.models import Tenant
+
+    with container.db.admin_session() as session:
+        return list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
 
 
 def _walkthrough(token: str) -> str:

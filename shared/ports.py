@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from events.envelope import DomainEvent
     from shared.categorisation.model import LineToCategorise, Verdict
     from shared.domain.access import Principal
+    from shared.domain.search import SearchDocument, SearchPage, SearchQuery
 
 
 @runtime_checkable
@@ -81,6 +84,11 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str) -> Iterator[str]: ...
 
+    def url(self, key: str, expires_seconds: int) -> str:
+        """A link that reads the object without other credentials, for about
+        ``expires_seconds`` (a presigned GET on S3; a ``file://`` URI of the embedded lake,
+        which does not expire). Whether the object exists is not checked."""
+
 
 class TokenVerifier(Protocol):
     """Turns a bearer token into a principal, or raises ``Unauthenticated``."""
@@ -141,3 +149,34 @@ class Notifier(Protocol):
     def send_push(
         self, endpoint_arn: str, title: str, text: str, *, reference: MessageReference
     ) -> str: ...
+
+
+class SearchIndex(Protocol):
+    """The transactions' full-text index (``shared.domain.search``), one tenant at a time.
+
+    Every method gets the caller's database session: the SQL adapters keep the index in a table
+    written in that session (so a consumer's claim and its effect commit together) and read it
+    there under row-level security; OpenSearch ignores it and is idempotent by document id.
+    """
+
+    def upsert(
+        self, session: Session, tenant_id: UUID, documents: Sequence[SearchDocument]
+    ) -> None:
+        """Adds or replaces the documents (by transaction id)."""
+
+    def remove(self, session: Session, tenant_id: UUID, ids: Sequence[UUID]) -> None:
+        """Removes the documents of these transactions; absent ones are no error."""
+
+    def clear(self, session: Session, tenant_id: UUID) -> None:
+        """Removes every document of the tenant (before a rebuild)."""
+
+    def search(self, session: Session, tenant_id: UUID, query: SearchQuery) -> SearchPage: ...
+
+
+class Cache(Protocol):
+    """Computed answers by key, for a while. A miss is always allowed: callers compute again,
+    and keys carry whatever makes an answer stale (``shared.services.analytics``)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...

@@ -88,6 +88,38 @@ class Settings(BaseSettings):
         description="S3 bucket of the lake (set by the CDK stack); the local folder when unset.",
     )
 
+    opensearch_url: str | None = Field(
+        default=None,
+        description="OpenSearch domain endpoint (https://…) that holds the search index; the "
+        "database's own full-text search (PostgreSQL or SQLite FTS5) when unset.",
+    )
+    opensearch_index: str = Field(
+        default="fluxo-transactions",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,254}$",
+        description="The index of transactions in the OpenSearch domain.",
+    )
+    opensearch_region: str | None = Field(
+        default=None,
+        description="Region requests to OpenSearch are signed for; the SDK's default region "
+        "(AWS_REGION in a Lambda) when unset.",
+    )
+    opensearch_sign_requests: bool = Field(
+        default=True,
+        description="Sign requests to OpenSearch with SigV4 (the domain's IAM access); off only "
+        "for a local, unsecured cluster.",
+    )
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis (ElastiCache) for the analytics cache shared by every process; "
+        "without it each process caches for itself.",
+    )
+    analytics_cache_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="How long a computed dashboard is kept (0: not cached). Any change to the "
+        "workspace's rollups, budgets, accounts or categories makes it unreachable sooner.",
+    )
     api_max_body_bytes: int = 1_048_576
     import_max_bytes: int = Field(
         default=20 * 1_048_576, description="Largest statement file an upload may carry."

@@ -94,7 +94,8 @@ class StageConfig:
     cors_origins: tuple[str, ...]
     alarm_email: str | None
     layer_path: Path
-    """The dependency layer built by ``make layers`` (its ``python/`` folder inside)."""
+    """Where ``make layers`` built the dependency layers: ``<name>/python`` for each name of
+    :data:`stacks.packaging.LAYERS`."""
     trained_models: tuple[TrainedModel, ...] = TRAINED_MODELS
     """Models retrained on a schedule (:data:`TRAINED_MODELS`)."""
     notifications_domain: str = "fluxo.example.com"

@@ -1,10 +1,11 @@
 """Code assets: each function gets only the packages it imports, and the artefacts of the models
 it runs; the training image gets what training needs.
 
-Third-party libraries come from the dependency layer (``make layers``); the code asset of a
-function holds ``shared/``, ``events/`` and its own ``functions/<context>/`` package, plus
-``ml/artifacts/<model>.onnx`` and ``.json`` for each model its context runs in-process
-(:data:`CONTEXT_MODELS`) — never the ``ml/`` training code, never TensorFlow.
+Third-party libraries come from the dependency layers (``make layers``, :data:`LAYERS`): core
+for every function, models for those that categorise, parquet for the lake export. The code
+asset of a function holds ``shared/``, ``events/`` and its own ``functions/<context>/``
+package, plus ``ml/artifacts/<model>.onnx`` and ``.json`` for each model its context runs
+in-process (:data:`CONTEXT_MODELS`) — never the ``ml/`` training code, never TensorFlow.
 """
 
 from __future__ import annotations
@@ -34,6 +35,27 @@ CONTEXT_MODELS: Mapping[str, tuple[str, ...]] = {
 }
 """The trained models each context runs in-process, by artefact name: their artefacts ship in
 the context's code asset. A context that starts categorising is one more line here."""
+
+CORE_LAYER = "core"
+"""Every function's libraries (``layers/requirements/core.txt``)."""
+MODELS_LAYER = "models"
+"""numpy and onnxruntime, the trained models' runtime: the :data:`CONTEXT_MODELS` contexts."""
+PARQUET_LAYER = "parquet"
+"""pyarrow: only the lake export (``functions/analytics/lake_export.py``)."""
+LAYERS = (CORE_LAYER, MODELS_LAYER, PARQUET_LAYER)
+"""The dependency layers ``make layers`` builds, one per ``layers/requirements/<name>.txt``
+into ``<layerPath>/<name>/python``. All of them would exceed Lambda's 250 MB together."""
+
+
+def function_layers(context: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The layers of a function of ``context``: core, models where the context runs a model,
+    then ``extra`` (``("parquet",)`` for the lake export)."""
+    chosen = [CORE_LAYER, *([MODELS_LAYER] if context in CONTEXT_MODELS else []), *extra]
+    unknown = sorted(set(chosen) - set(LAYERS))
+    if unknown:
+        raise ValueError(f"no layer named {', '.join(unknown)}; the layers are {LAYERS}")
+    return tuple(dict.fromkeys(chosen))
+
 
 TRAINING_PACKAGES = ("shared", "events", "ml")
 TRAINING_FILES = ("pyproject.toml", "README.md")

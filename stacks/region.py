@@ -18,6 +18,7 @@ from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constructs.api import Api
+from stacks.constructs.cache import AnalyticsCache
 from stacks.constructs.consumers import CONSUMERS, EventConsumer
 from stacks.constructs.database import Database
 from stacks.constructs.events import Events
@@ -25,19 +26,25 @@ from stacks.constructs.function import FluxoFunction, FunctionDefaults
 from stacks.constructs.identity import Identity
 from stacks.constructs.imports import IMPORTS_SIZING, StatementDrops
 from stacks.constructs.lake import BANK_STATEMENTS, IMPORT_REPORTS, Lake, ReplicaLake
+from stacks.constructs.lake_export import LakeExport
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.reports import ScheduledReports
 from stacks.constructs.search import Search
 from stacks.constructs.training import ScheduledTraining
+from stacks.packaging import LAYERS
 
+SEARCH_INDEX = "fluxo-transactions"
+"""The OpenSearch index of transactions (FLUXO_OPENSEARCH_INDEX's default)."""
 # The bounded contexts that exist, each one Lambda behind the API: path prefix → package.
 API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "users": ("workspaces", "profile"),
     "transactions": ("accounts", "categories", "tags", "transactions", "rules", "merchants"),
     "imports": ("imports",),
-    "budgets": ("budgets",),
+    "budgets": ("budgets", "goals"),
     "notifications": ("notifications",),
+    "analytics": ("analytics", "search", "reports"),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which
 # takes minutes for a large file; its API calls stay limited to 29 s by API Gateway.
@@ -105,17 +112,22 @@ class ServiceStack(Stack):
         )
         self.events = Events(self, "Events", config=config, key=self.key)
         self.identity = Identity(self, "Identity", config=config)
-        layer = lambda_.LayerVersion(
-            self,
-            "Dependencies",
-            code=lambda_.Code.from_asset(str(config.layer_path)),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
-            compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Fluxo's third-party packages (make layers)",
-        )
+        # One layer per group of libraries (make layers): a function takes only the ones it
+        # imports from, so it fits Lambda's 250 MB and starts faster (stacks/packaging.py).
+        layers = {
+            name: lambda_.LayerVersion(
+                self,
+                f"Dependencies{name.title()}",
+                code=lambda_.Code.from_asset(str(config.layer_path / name)),
+                compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+                compatible_architectures=[lambda_.Architecture.ARM_64],
+                description=f"Fluxo's third-party packages: {name} (make layers)",
+            )
+            for name in LAYERS
+        }
         self.defaults = FunctionDefaults(
             stage=config.stage,
-            layer=layer,
+            layers=layers,
             # Inside this synthesis's output: two synths at once (parallel test workers, or a
             # test run beside `make synth`) never copy code into the same directory.
             staging=Path(_outdir(self)) / ".functions" / self.stack_name,
@@ -216,6 +228,23 @@ class ServiceStack(Stack):
                 senders.append(consumer.function.role)
         for role in senders:
             self.notifications.grant_send(role)
+        # Search: the search consumer keeps the transactions' index in the OpenSearch domain
+        # and the analytics API (GET /v1/search) reads it; nothing else may reach it.
+        search_url = f"https://{self.search.domain.domain_endpoint}"
+        for consumer in self.consumers:
+            if consumer.spec.name == "search":
+                self.search.grant_index(consumer.function.role, SEARCH_INDEX, write=True)
+                consumer.function.function.add_environment("FLUXO_OPENSEARCH_URL", search_url)
+        analytics_api = self.api.functions.get("analytics")
+        if analytics_api is not None:
+            self.search.grant_index(analytics_api.role, SEARCH_INDEX, write=False)
+            analytics_api.function.add_environment("FLUXO_OPENSEARCH_URL", search_url)
+            # Dashboards computed by one instance serve the next request on any other.
+            self.analytics_cache = AnalyticsCache(
+                self, "AnalyticsCache", config=config, network=self.network, key=self.key
+            )
+            for name, value in self.analytics_cache.environment.items():
+                analytics_api.function.add_environment(name, value)
         imports = self.api.functions["imports"]
         self.statement_drops: StatementDrops | None = None
         if self.lake:
@@ -236,6 +265,29 @@ class ServiceStack(Stack):
         # Models are retrained where the lake is written: the primary region only. The standby
         # has no schedule, no training image and no state machine (after a failover the models
         # in production stay as deployed until failback).
+        # Reports are written where the lake is: the primary region only (the standby's
+        # replica takes no writes); they reach the database and the bus like the API.
+        self.reports: ScheduledReports | None = None
+        if self.lake:
+            self.reports = ScheduledReports(
+                self, "Reports", defaults=self.defaults, events_=self.events, lake=self.lake
+            )
+            self.database.grant_connect(self.reports.function.role)
+            self.events.bus.grant_put_events_to(self.reports.function.role)
+        # The daily aggregates for Athena are written where the lake is, like the reports;
+        # the function reads the database and publishes nothing.
+        self.lake_export: LakeExport | None = None
+        if self.lake:
+            self.lake_export = LakeExport(
+                self,
+                "LakeExport",
+                defaults=self.defaults,
+                events_=self.events,
+                lake=self.lake,
+                key=self.key,
+                stage=config.stage,
+            )
+            self.database.grant_connect(self.lake_export.function.role)
         self.training: ScheduledTraining | None = None
         if self.lake and config.trained_models:
             self.training = ScheduledTraining(
@@ -258,6 +310,8 @@ class ServiceStack(Stack):
                 *self.api.functions.values(),
                 self.outbox_sweep,
                 self.notifications_sweep,
+                *([self.reports.function] if self.reports else []),
+                *([self.lake_export.function] if self.lake_export else []),
                 *(consumer.function for consumer in self.consumers),
             ],
             database=self.database,

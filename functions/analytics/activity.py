@@ -1,4 +1,4 @@
-"""Lambda entry of the ``activity`` consumer (daily account activity, kept from transaction
+"""Lambda entry of the ``activity`` consumer (the analytics rollups, kept from transaction
 events): SQS batches from its EventBridge rule, with partial batch failures."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Routes of the budgets context: budgets and their progress."""
+"""Routes of the budgets context: budgets and their progress; savings goals
+(``functions.budgets.goals``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from functions.budgets import goals
 from functions.budgets.schemas import (
     BudgetIn,
     BudgetOut,
@@ -29,6 +31,7 @@ from shared.http.versions import etag, expected_version
 from shared.services.budgets import BudgetProgress, BudgetSpec, rule_of
 
 router = APIRouter(prefix="/v1", route_class=FluxoRoute)
+router.include_router(goals.router)
 
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The strong ETag you read, e.g. "3".')

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from shared.domain.notifications import (
-    ALERT_EVENT_TYPES,
+    PREFERENCE_EVENTS,
     Channel,
     Language,
     Status,
@@ -18,12 +18,18 @@ from shared.domain.notifications import (
 )
 from shared.http.schemas import RequestBody, ResponseBody
 
-AlertEvent = Literal["BudgetThresholdReached", "BudgetExceeded"]
-assert set(AlertEvent.__args__) == set(ALERT_EVENT_TYPES)  # type: ignore[attr-defined]
+AlertEvent = Literal[
+    "BudgetThresholdReached",
+    "BudgetExceeded",
+    "GoalMilestoneReached",
+    "GoalReached",
+    "WeeklyReport",
+]
+assert set(AlertEvent.__args__) == set(PREFERENCE_EVENTS)  # type: ignore[attr-defined]
 
 
 def _all_alerts() -> list[AlertEvent]:
-    return ["BudgetThresholdReached", "BudgetExceeded"]
+    return ["BudgetThresholdReached", "BudgetExceeded", "GoalMilestoneReached", "GoalReached"]
 
 
 def _phone(value: str) -> str:
@@ -70,8 +76,9 @@ class PreferencesIn(RequestBody):
 
     events: list[AlertEvent] = Field(
         default_factory=_all_alerts,
-        max_length=len(ALERT_EVENT_TYPES),
-        description="The alerts you want; empty: none.",
+        max_length=len(PREFERENCE_EVENTS),
+        description="The alerts you want; empty: none. WeeklyReport: a weekly report as well "
+        "as the monthly one (by e-mail, like the monthly).",
     )
     channels: list[Channel] = Field(
         default_factory=lambda: [Channel.EMAIL],

@@ -94,6 +94,10 @@ class Database:
     def is_postgres(self) -> bool:
         return self.url.get_backend_name() == "postgresql"
 
+    def before_flush(self, listener: Callable[[Session, Any, Any], None]) -> None:
+        """Runs ``listener`` before every flush of every session of this database."""
+        event.listen(self._sessions, "before_flush", listener)
+
     def tenant_session(self, tenant_id: UUID | None, user_id: UUID | None) -> Session:
         return self._sessions(info={"scope": (tenant_id, user_id)})
 

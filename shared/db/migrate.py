@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from shared.db.models import SQLITE_FTS_TABLES
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def modelled(name: str | None, type_: str, _parents: Any) -> bool:
+    """Alembic's ``include_name``: leaves SQLite's FTS5 tables out of model comparisons, as
+    the models cannot describe them (``shared.db.models.SQLITE_FTS_TABLES``)."""
+    return not (type_ == "table" and name in SQLITE_FTS_TABLES)
 
 
 def alembic_config(

@@ -12,7 +12,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db.types import JSONType, Money, UTCDateTime
@@ -426,26 +430,104 @@ class ProcessedEvent(Base):
     __table_args__ = (Index(None, "tenant_id", "processed_at"),)
 
 
-class AccountDailyActivity(Base):
-    """Per account and day (the booking date): how many transactions, money in and money out.
-    A rollup kept by the ``activity`` consumer from the transactions' events
-    (``shared.services.activity``), for dashboards; the transactions stay the truth."""
+NO_CATEGORY = UUID(int=0)
+"""Stands for "uncategorised" in the rollups' keys, where a column of the primary key cannot be
+NULL."""
 
-    __tablename__ = "account_daily_activity"
+
+class Rollup(Base):
+    """Transactions summed per day (grain ``d``) and per month (grain ``m``), account, category
+    and currency: how many came in and went out, and how much. Kept by the ``activity`` consumer
+    from the transactions' events (``shared.services.activity``) and rebuilt from the
+    transactions by ``fluxo analytics rebuild``; the transactions stay the truth. Dashboards read
+    these rows, not the transactions (docs/analytics.md)."""
+
+    __tablename__ = "rollups"
+
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    grain: Mapped[str] = mapped_column(String(1))
+    period_start: Mapped[date] = mapped_column(Date)
+    """The day, or the first day of the month."""
+    account_id: Mapped[UUID] = mapped_column()
+    """No foreign key: an event may arrive after its account was deleted."""
+    category_id: Mapped[UUID] = mapped_column()
+    """``NO_CATEGORY`` for uncategorised transactions."""
+    currency: Mapped[str] = mapped_column(String(3))
+    credits: Mapped[int] = mapped_column(Integer)
+    """How many amounts > 0."""
+    debits: Mapped[int] = mapped_column(Integer)
+    """How many amounts ≤ 0."""
+    inflow: Mapped[Decimal] = mapped_column(Money())
+    """Sum of the credits."""
+    outflow: Mapped[Decimal] = mapped_column(Money())
+    """Sum of the debits: a negative number or zero."""
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        # Covering on PostgreSQL: a dashboard's reads are index-only scans of one tenant's
+        # contiguous entries, never a visit to scattered heap pages (docs/analytics.md).
+        PrimaryKeyConstraint(
+            "tenant_id",
+            "grain",
+            "period_start",
+            "account_id",
+            "category_id",
+            "currency",
+            postgresql_include=["credits", "debits", "inflow", "outflow"],
+        ),
+    )
+
+
+class MerchantRollup(Base):
+    """Transactions summed per month, merchant (the merchant found, else the description),
+    category and currency: the top merchants of a month without reading its transactions."""
+
+    __tablename__ = "merchant_rollups"
 
     tenant_id: Mapped[UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
-    account_id: Mapped[UUID] = mapped_column(primary_key=True)
-    """No foreign key: an event may arrive after its account was deleted."""
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(200), primary_key=True)
+    category_id: Mapped[UUID] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    transactions: Mapped[int] = mapped_column(Integer)
+    credits: Mapped[int] = mapped_column(Integer)
+    debits: Mapped[int] = mapped_column(Integer)
     inflow: Mapped[Decimal] = mapped_column(Money())
-    """Sum of the credits (amounts > 0)."""
     outflow: Mapped[Decimal] = mapped_column(Money())
-    """Sum of the debits (amounts < 0), a negative number or zero."""
     updated_at: Mapped[datetime]
+
+
+class AnalyticsGeneration(Base):
+    """Counts the changes to a workspace's rollups: cached analytics carry the generation they
+    were computed at, so a change makes them unreachable (``shared.analytics.cache``)."""
+
+    __tablename__ = "analytics_generations"
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class Dashboard(Base):
+    """A person's saved dashboard: its widgets and their settings, as JSON."""
+
+    __tablename__ = "dashboards"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    widgets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    __table_args__ = (Index(None, "tenant_id", "user_id"),)
 
 
 class Budget(Base):
@@ -512,6 +594,74 @@ class BudgetAlert(Base):
     __table_args__ = (
         ForeignKeyConstraint(
             ["tenant_id", "budget_id"], ["budgets.tenant_id", "budgets.id"], ondelete="CASCADE"
+        ),
+    )
+
+
+class Goal(Base):
+    """A savings goal: a target amount, measured by an account's balance or by the net money
+    put into a category since ``starts_on`` (``shared.services.goals``; the rules in
+    ``shared.domain.goals``). Exactly one of ``account_id`` and ``category_id`` is set."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    account_id: Mapped[UUID | None]
+    """Measured by this account's balance (opening balance and every transaction)."""
+    category_id: Mapped[UUID | None]
+    """Measured by the contributions to this category and its children since ``starts_on``."""
+    target_amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    target_date: Mapped[date | None] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date)
+    milestones: Mapped[list[int]] = mapped_column(JSONType)
+    """Percentages of the target, ascending; 100 (the goal reached) always among them."""
+    event_version: Mapped[int] = mapped_column(Integer, default=0)
+    """The version of the goal's latest event (its milestones); not the ETag."""
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    """The ETag: bumped by every UPDATE of the goal's definition."""
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["accounts.tenant_id", "accounts.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "category_id"], ["categories.tenant_id", "categories.id"]
+        ),
+        CheckConstraint("(account_id IS NULL) <> (category_id IS NULL)", name="one_measure"),
+        Index(None, "tenant_id", "account_id"),
+        Index(None, "tenant_id", "category_id"),
+    )
+
+
+class GoalMilestone(Base):
+    """Whether one milestone of a goal has fired: fired once, it stays quiet until the saved
+    amount goes back under it (re-armed), so every crossing is announced exactly once."""
+
+    __tablename__ = "goal_milestones"
+
+    goal_id: Mapped[UUID] = mapped_column(primary_key=True)
+    milestone: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    fired: Mapped[bool] = mapped_column(Boolean)
+    """Reached and announced; False once re-armed."""
+    times_fired: Mapped[int] = mapped_column(Integer, default=0)
+    saved: Mapped[Decimal] = mapped_column(Money())
+    """The saved amount when the state last changed."""
+    target: Mapped[Decimal] = mapped_column(Money())
+    """The goal's target at that moment."""
+    fired_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "goal_id"], ["goals.tenant_id", "goals.id"], ondelete="CASCADE"
         ),
     )
 
@@ -608,6 +758,52 @@ class NotificationOutboxMessage(Base):
     __table_args__ = (Index(None, "sent_at"),)
 
 
+class SearchDocument(Base):
+    """One transaction as the full-text index holds it (``shared.adapters.search``): the text
+    as the engine searches it and the fields facets and filters need. Kept by the ``search``
+    consumer from the transactions' current rows; the transactions stay the truth.
+
+    ``document`` is a weighted ``tsvector`` on PostgreSQL (``fluxo_portuguese``, GIN-indexed);
+    on SQLite it is the stemmed words (``shared.domain.search.terms``) that the FTS5 table
+    ``search_fts`` indexes, kept in step by triggers (migration 0010)."""
+
+    __tablename__ = "search_documents"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    """The FTS5 rowid on SQLite, where it must be an INTEGER PRIMARY KEY to survive VACUUM."""
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    transaction_id: Mapped[UUID]
+    """No foreign key: the consumer removes the documents of deleted transactions itself."""
+    account_id: Mapped[UUID]
+    category_id: Mapped[UUID | None]
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "transaction_id"),
+        Index(None, "tenant_id", "booked_on"),
+        # GIN on PostgreSQL. SQLite searches through FTS5 instead: there the index is partial
+        # with a predicate no row meets, so it stays empty (an index both engines declare).
+        Index(
+            "ix_search_documents_document",
+            "document",
+            postgresql_using="gin",
+            sqlite_where=text("0"),
+        ),
+    )
+
+
+SQLITE_FTS_TABLES = frozenset(
+    {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config"}
+)
+"""The FTS5 virtual table of migration 0010 and its shadow tables: SQLite only, and beyond what
+SQLAlchemy models describe (``shared.db.migrate.modelled`` leaves them out of comparisons)."""
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "accounts",
     "categories",
@@ -621,10 +817,16 @@ TENANT_TABLES: tuple[str, ...] = (
     "categorisation_rules",
     "learned_merchants",
     "processed_events",
-    "account_daily_activity",
+    "rollups",
+    "merchant_rollups",
+    "analytics_generations",
+    "dashboards",
     "budgets",
     "budget_alerts",
+    "goals",
+    "goal_milestones",
     "notifications",
     "notification_outbox",
+    "search_documents",
 )
 """Tables whose rows belong to exactly one tenant (row-level security: tenant_id must match)."""

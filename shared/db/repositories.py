@@ -29,6 +29,7 @@ from shared.db.models import (
     CategorisationRule,
     Category,
     CsvMapping,
+    Goal,
     IdempotencyKey,
     ImportIssue,
     ImportRecord,
@@ -54,6 +55,7 @@ M = TypeVar(
     CategorisationRule,
     LearnedMerchant,
     Budget,
+    Goal,
 )
 T = TypeVar("T")
 
@@ -336,6 +338,37 @@ class BudgetRepository(_TenantScoped):
             )
             return list(self.session.scalars(statement))
         return list(self.session.scalars(statement.order_by(Budget.name, Budget.id)))
+
+
+class GoalRepository(_TenantScoped):
+    model = Goal
+    noun = "goal"
+
+    def get(self, goal_id: UUID, *, lock: bool = False) -> Goal:
+        """``lock``: held until the unit of work ends (PostgreSQL), so that the goal's
+        milestones are decided by one unit of work at a time."""
+        if not lock:
+            return self._get(Goal, goal_id)
+        statement = (
+            select(Goal)
+            .where(self._owned(), Goal.id == goal_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        goal = self.session.scalars(statement).first()
+        if goal is None:
+            raise NotFound(f"goal {goal_id} not found", resource=self.noun)
+        return goal
+
+    def list(self) -> list[Goal]:
+        """By name."""
+        statement = select(Goal).where(self._owned()).order_by(Goal.name, Goal.id)
+        return list(self.session.scalars(statement))
+
+    def measuring_account(self, account_id: UUID) -> bool:
+        """Whether a goal measures this account (it cannot be deleted then, only archived)."""
+        statement = select(Goal.id).where(self._owned(), Goal.account_id == account_id).limit(1)
+        return self.session.scalar(statement) is not None
 
 
 class LearnedMerchantRepository(_TenantScoped):

@@ -23,6 +23,7 @@ from shared.db.repositories import (
     AccountRepository,
     BudgetRepository,
     CategoryRepository,
+    GoalRepository,
     IdempotencyRepository,
     ImportRepository,
     LearnedMerchantRepository,
@@ -117,6 +118,7 @@ class UnitOfWork:
         self.rules = RuleRepository(self.session, tenant_id)
         self.learned = LearnedMerchantRepository(self.session, tenant_id)
         self.budgets = BudgetRepository(self.session, tenant_id)
+        self.goals = GoalRepository(self.session, tenant_id)
 
     @contextmanager
     def deferred_writes(self) -> Iterator[None]:

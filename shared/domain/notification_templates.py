@@ -18,7 +18,10 @@ from babel.numbers import format_currency, format_percent
 from pydantic import BaseModel
 
 from events.budgets import BudgetAlert, BudgetExceeded, BudgetThresholdReached
+from events.goals import GoalMilestone, GoalMilestoneReached, GoalReached
+from events.reports import ReportGenerated
 from shared.domain.notifications import Language
+from shared.reports.periods import ReportPeriod
 
 _BABEL_LOCALE = {Language.PT_BR: "pt_BR", Language.EN: "en"}
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -58,6 +61,15 @@ def _budget_fields(alert: BudgetAlert, language: Language) -> dict[str, str]:
         "percentage": percent(alert.percentage, language) if alert.percentage is not None else "",
         "start": day(alert.period_start, language),
         "end": day(alert.period_end, language),
+    }
+
+
+def _goal_fields(goal: GoalMilestone, language: Language) -> dict[str, str]:
+    return {
+        "name": goal.name,
+        "milestone": percent(Decimal(goal.milestone), language),
+        "saved": money(goal.saved, goal.currency, language),
+        "target": money(goal.target, goal.currency, language),
     }
 
 
@@ -101,12 +113,60 @@ TEMPLATES: dict[tuple[str, Language], Template] = {
         ),
         short="Fluxo: {name} went over its limit of {limit} ({spent} spent).",
     ),
+    ("GoalMilestoneReached", Language.PT_BR): Template(
+        subject="Meta {name}: {milestone} alcançados",
+        text="Você chegou a {milestone} da meta {name}: {saved} de {target}.",
+        short="Fluxo: você chegou a {milestone} da meta {name} ({saved} de {target}).",
+    ),
+    ("GoalMilestoneReached", Language.EN): Template(
+        subject="Goal {name}: {milestone} reached",
+        text="You reached {milestone} of the goal {name}: {saved} of {target}.",
+        short="Fluxo: you reached {milestone} of the goal {name} ({saved} of {target}).",
+    ),
+    ("GoalReached", Language.PT_BR): Template(
+        subject="Meta {name} alcançada!",
+        text="Parabéns! Você alcançou a meta {name}: {saved} de {target}.",
+        short="Fluxo: meta {name} alcançada ({saved} de {target}).",
+    ),
+    ("GoalReached", Language.EN): Template(
+        subject="Goal {name} reached!",
+        text="Congratulations! You reached the goal {name}: {saved} of {target}.",
+        short="Fluxo: goal {name} reached ({saved} of {target}).",
+    ),
+    ("ReportGenerated", Language.PT_BR): Template(
+        subject="Seu relatório de {period} está pronto",
+        text="Seu relatório de {period} está pronto: {url}",
+        short="Fluxo: seu relatório de {period} está pronto.",
+    ),
+    ("ReportGenerated", Language.EN): Template(
+        subject="Your report for {period} is ready",
+        text="Your report for {period} is ready: {url}",
+        short="Fluxo: your report for {period} is ready.",
+    ),
 }
 
 _FIELDS: dict[type[BaseModel], Callable[[BaseModel, Language], dict[str, str]]] = {
     BudgetThresholdReached: lambda alert, language: _budget_fields(_alert(alert), language),
     BudgetExceeded: lambda alert, language: _budget_fields(_alert(alert), language),
+    GoalMilestoneReached: lambda goal, language: _goal_fields(_goal(goal), language),
+    GoalReached: lambda goal, language: _goal_fields(_goal(goal), language),
+    ReportGenerated: lambda report, language: _report_fields(_report(report), language),
 }
+
+
+def _goal(payload: BaseModel) -> GoalMilestone:
+    assert isinstance(payload, GoalMilestone)
+    return payload
+
+
+def _report(payload: BaseModel) -> ReportGenerated:
+    assert isinstance(payload, ReportGenerated)
+    return payload
+
+
+def _report_fields(report: ReportGenerated, language: Language) -> dict[str, str]:
+    period = ReportPeriod.parse(report.period)
+    return {"period": period.name(language), "url": report.url}
 
 
 def _alert(payload: BaseModel) -> BudgetAlert:
@@ -129,6 +189,12 @@ def render(event_type: str, payload: BaseModel, language: Language) -> Rendered:
 def period_key(payload: BaseModel) -> str:
     """What makes two alerts the same for a person: for a budget, the budget, the period and
     the threshold (50 % and 80 % of one month are two alerts; the 80 % of this month fired
-    again after a re-arm is the same one)."""
+    again after a re-arm is the same one); for a goal, the goal and the milestone (reached
+    again after a withdrawal, it is not announced again); for a report, its period (made
+    again, it is not announced again)."""
+    if isinstance(payload, ReportGenerated):
+        return f"report:{payload.period}"
+    if isinstance(payload, GoalMilestone):
+        return f"goal:{payload.goal_id}:{payload.milestone}"
     alert = _alert(payload)
     return f"budget:{alert.budget_id}:{alert.period_start.isoformat()}:{alert.threshold}"

@@ -80,11 +80,12 @@ class AccountService:
             return account
 
     def delete(self, caller: Caller, account_id: UUID) -> None:
-        """An account with history is archived, not deleted: reports must still add up."""
+        """An account with history is archived, not deleted: reports must still add up; so is
+        one a savings goal measures (the goal keeps reading its balance)."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             account = uow.accounts.get(account_id)
-            if uow.accounts.has_transactions(account_id):
+            if uow.accounts.has_transactions(account_id) or uow.goals.measuring_account(account_id):
                 account.archived = True
             else:
                 uow.accounts.delete(account)

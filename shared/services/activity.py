@@ -1,68 +1,95 @@
-"""Daily account activity: the first event consumer, a rollup the dashboard reads.
+"""The analytics rollups, kept by the ``activity`` consumer from the transactions' events.
 
-Per account, booking day and currency it keeps how many transactions there are, the money that
-came in (credits) and the money that went out (debits), from the Transaction and Import events:
+Per day and per month (``rollups``: account, category, currency) and per month and merchant
+(``merchant_rollups``) it keeps how many transactions came in and went out and how much:
 
 - ``TransactionCreated`` and each item of ``TransactionsImported`` add the transaction;
 - ``TransactionDeleted`` removes the snapshot it carries;
-- ``TransactionUpdated`` that changed the amount, day, account or currency removes the state
-  before (the snapshot with the ``from`` values of ``changes``) and adds the state after.
+- ``TransactionUpdated`` that changed what the rollups are keyed or summed by removes the state
+  before and adds the state after, both in the category it had before: a category change comes
+  with its own ``TransactionCategorized`` (``shared.services.transaction_events``), which moves
+  the transaction as it was then from the previous category to the new one.
 
-Every event becomes signed increments, and increments add up in any order, so the rollup does not
+Every event becomes signed increments, and increments add up in any order, so the rollups do not
 depend on the order events arrive in; the runner (``shared.consumers``) makes sure each event is
 counted once. Rows are upserted with ``INSERT … ON CONFLICT DO UPDATE``, atomic on both engines,
-so two deliveries for the same day never lose an increment.
+so two deliveries for the same day never lose an increment. Each change also counts one more
+generation for the workspace, which makes cached analytics of the earlier one unreachable.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from events.envelope import DomainEvent
 from events.imports import TransactionsImported
 from events.registry import payload
 from events.transactions import (
+    TransactionCategorized,
     TransactionCreated,
     TransactionDeleted,
     TransactionSnapshot,
     TransactionUpdated,
 )
 from shared.consumers import Consumer
-from shared.db.models import AccountDailyActivity
+from shared.db.models import NO_CATEGORY, AnalyticsGeneration, MerchantRollup, Rollup
 from shared.db.unit_of_work import UnitOfWork
+from shared.domain.errors import NotFound
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
+from shared.services.transaction_events import snapshot as snapshot_of
 
 CONSUMER = "activity"
 EVENT_TYPES = frozenset(
-    {"TransactionCreated", "TransactionUpdated", "TransactionDeleted", "TransactionsImported"}
+    {
+        "TransactionCreated",
+        "TransactionUpdated",
+        "TransactionDeleted",
+        "TransactionCategorized",
+        "TransactionsImported",
+    }
 )
-ROLLED_UP_FIELDS = frozenset({"accountId", "amount", "bookedOn", "currency"})
+ROLLED_UP_FIELDS = frozenset(
+    {"accountId", "amount", "bookedOn", "currency", "merchant", "description"}
+)
 """Wire names of the fields a ``TransactionUpdated`` must change to move a transaction."""
-
-_Key = tuple[UUID, date, str]
+DAY = "d"
+MONTH = "m"
+MERCHANT_KEY_LENGTH = 200
 
 
 @dataclass
-class _Delta:
-    transactions: int = 0
+class Sums:
+    credits: int = 0
+    debits: int = 0
     inflow: Decimal = Decimal(0)
     outflow: Decimal = Decimal(0)
 
-    def add(self, snapshot: TransactionSnapshot, sign: int) -> None:
-        self.transactions += sign
-        if snapshot.amount > 0:
-            self.inflow += sign * snapshot.amount
+    def add(self, amount: Decimal, sign: int) -> None:
+        if amount > 0:
+            self.credits += sign
+            self.inflow += sign * amount
         else:
-            self.outflow += sign * snapshot.amount
+            self.debits += sign
+            self.outflow += sign * amount
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "credits": self.credits,
+            "debits": self.debits,
+            "inflow": self.inflow,
+            "outflow": self.outflow,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,53 +118,110 @@ class ActivityService:
         """The days of ``account_id`` from ``start`` to ``end`` (inclusive) that had activity."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
-            rows = uow.session.scalars(
-                select(AccountDailyActivity)
-                .where(
-                    AccountDailyActivity.tenant_id == caller.tenant_id,
-                    AccountDailyActivity.account_id == account_id,
-                    AccountDailyActivity.day >= start,
-                    AccountDailyActivity.day <= end,
-                    AccountDailyActivity.transactions != 0,
+            transactions = func.sum(Rollup.credits + Rollup.debits)
+            rows = uow.session.execute(
+                select(
+                    Rollup.period_start,
+                    Rollup.currency,
+                    transactions,
+                    func.sum(Rollup.inflow),
+                    func.sum(Rollup.outflow),
                 )
-                .order_by(AccountDailyActivity.day, AccountDailyActivity.currency)
+                .where(
+                    Rollup.tenant_id == caller.tenant_id,
+                    Rollup.grain == DAY,
+                    Rollup.account_id == account_id,
+                    Rollup.period_start >= start,
+                    Rollup.period_start <= end,
+                )
+                .group_by(Rollup.period_start, Rollup.currency)
+                .having(transactions != 0)
+                .order_by(Rollup.period_start, Rollup.currency)
             ).all()
             return [
-                DayActivity(
-                    row.account_id, row.day, row.currency, row.transactions, row.inflow, row.outflow
-                )
-                for row in rows
+                DayActivity(account_id, day, currency, count, inflow, outflow)
+                for day, currency, count, inflow, outflow in rows
             ]
 
 
+def merchant_key(snapshot: TransactionSnapshot) -> str:
+    """What a transaction's merchant is called in the merchant rollups: the merchant found, else
+    the description."""
+    return (snapshot.merchant or snapshot.description)[:MERCHANT_KEY_LENGTH]
+
+
 def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
-    """The consumer's ``handle``: the event's increments, one statement for all its (account,
-    day) pairs (an import's part touches up to 200)."""
-    deltas: dict[_Key, _Delta] = defaultdict(_Delta)
-    for snapshot, sign in movements(event):
-        deltas[(snapshot.account_id, snapshot.booked_on, snapshot.currency)].add(snapshot, sign)
+    """The consumer's ``handle``: the event's increments, one statement per table for all its
+    keys (an import's part touches up to 200 days)."""
+    rollups: dict[tuple[str, date, UUID, UUID, str], Sums] = defaultdict(Sums)
+    merchants: dict[tuple[date, str, UUID, str], Sums] = defaultdict(Sums)
+    for snapshot, sign in movements(uow, event):
+        category = snapshot.category_id or NO_CATEGORY
+        month = snapshot.booked_on.replace(day=1)
+        for grain, start in ((DAY, snapshot.booked_on), (MONTH, month)):
+            key = (grain, start, snapshot.account_id, category, snapshot.currency)
+            rollups[key].add(snapshot.amount, sign)
+        merchant = (month, merchant_key(snapshot), category, snapshot.currency)
+        merchants[merchant].add(snapshot.amount, sign)
+    tenant_id = event.metadata.tenant_id
     now = uow.now()
-    rows = [
+    dialect = uow.session.get_bind().dialect.name
+    rows = _rows(
+        tenant_id,
+        now,
+        ("grain", "period_start", "account_id", "category_id", "currency"),
+        rollups.items(),
+    )
+    merchant_rows = _rows(
+        tenant_id, now, ("month", "merchant", "category_id", "currency"), merchants.items()
+    )
+    # A renamed merchant moves only merchant rows; a day's amount may cancel out in one table
+    # and not in the other.
+    for table, changed in ((Rollup.__table__, rows), (MerchantRollup.__table__, merchant_rows)):
+        if changed:
+            uow.session.execute(_upsert(dialect, table), changed)
+    if rows or merchant_rows:
+        bump_generation(uow.session, tenant_id, now)
+
+
+def _rows(
+    tenant_id: UUID,
+    now: Any,
+    names: tuple[str, ...],
+    sums: Iterable[tuple[tuple[Any, ...], Sums]],
+) -> list[dict[str, Any]]:
+    # In key order: two events touching the same keys lock their rows in the same order.
+    return [
         {
-            "tenant_id": event.metadata.tenant_id,
-            "account_id": account_id,
-            "day": day,
-            "currency": currency,
-            "transactions": delta.transactions,
-            "inflow": delta.inflow,
-            "outflow": delta.outflow,
+            "tenant_id": tenant_id,
+            **dict(zip(names, key, strict=True)),
+            **delta.values(),
             "updated_at": now,
         }
-        # In key order: two events touching the same days lock their rows in the same order.
-        for (account_id, day, currency), delta in sorted(deltas.items(), key=lambda item: item[0])
-        if delta != _Delta()
+        for key, delta in sorted(sums, key=lambda item: item[0])
+        if delta != Sums()
     ]
-    if rows:
-        uow.session.execute(_upsert(uow.session.get_bind().dialect.name), rows)
 
 
-def movements(event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
-    """The snapshots an event adds (+1) to and removes (-1) from the rollup."""
+def bump_generation(session: Session, tenant_id: UUID, now: datetime) -> None:
+    """One more change to what the workspace's analytics show (``shared.services.analytics``)."""
+    table: Any = AnalyticsGeneration.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(tenant_id=tenant_id, generation=1, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id"],
+            set_={
+                "generation": table.c.generation + 1,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
+
+
+def movements(uow: UnitOfWork, event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
+    """The snapshots an event adds (+1) to and removes (-1) from the rollups."""
     data = payload(event)
     if isinstance(data, TransactionCreated):
         return [(data.transaction, +1)]
@@ -148,24 +232,39 @@ def movements(event: DomainEvent) -> list[tuple[TransactionSnapshot, int]]:
     if isinstance(data, TransactionUpdated):
         if not ROLLED_UP_FIELDS & data.changes.keys():
             return []
-        after = data.transaction
         before = data.before()
+        after = data.transaction.model_copy(update={"category_id": before.category_id})
+        return [(before, -1), (after, +1)]
+    if isinstance(data, TransactionCategorized):
+        moved = data.transaction or _current(uow, data.transaction_id)
+        if moved is None or data.previous_category_id == data.category_id:
+            return []
+        before = moved.model_copy(update={"category_id": data.previous_category_id})
+        after = moved.model_copy(update={"category_id": data.category_id})
         return [(before, -1), (after, +1)]
     return []
 
 
-@lru_cache(maxsize=4)
-def _upsert(dialect: str) -> Any:
-    """Adds a row's increments to the stored ones, or stores them: built once per dialect."""
-    table: Any = AccountDailyActivity.__table__
+def _current(uow: UnitOfWork, transaction_id: UUID) -> TransactionSnapshot | None:
+    """An event written before ``TransactionCategorized`` carried the transaction: the row as it
+    is now stands in for it (best effort; such events are only ever replays)."""
+    try:
+        return snapshot_of(uow.transactions.get(transaction_id))
+    except NotFound:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _upsert(dialect: str, table: Any) -> Any:
+    """Adds a row's increments to the stored ones, or stores them: built once per table and
+    dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)
+    measures = ("credits", "debits", "inflow", "outflow")
     return statement.on_conflict_do_update(
-        index_elements=["tenant_id", "account_id", "day", "currency"],
+        index_elements=[column.name for column in table.primary_key.columns],
         set_={
-            "transactions": table.c.transactions + statement.excluded.transactions,
-            "inflow": table.c.inflow + statement.excluded.inflow,
-            "outflow": table.c.outflow + statement.excluded.outflow,
+            **{name: table.c[name] + statement.excluded[name] for name in measures},
             "updated_at": statement.excluded.updated_at,
         },
     )

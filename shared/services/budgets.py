@@ -29,7 +29,7 @@ period the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -268,14 +268,42 @@ class BudgetService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             budget = uow.budgets.get(budget_id)
-            as_of = on or _today(uow)
-            scope = _scope(budget, _children(uow))
-            progress = measure(uow, budget, rule_of(budget).period_of(as_of), as_of, scope)
-            states = tuple(
-                ThresholdState(threshold, crossed(threshold, progress.spent, progress.limit))
-                for threshold in budget.thresholds
-            )
-            return BudgetProgress(budget, progress, budget.currency, states)
+            return progress_of(uow, budget, on or _today(uow), _children(uow))
+
+
+Spending = Callable[[Budget, date, date, frozenset[UUID] | None], Decimal]
+"""Money out of a budget's scope from one day to another (inclusive), as ``spending``
+measures it."""
+
+
+def progress_of(
+    uow: UnitOfWork,
+    budget: Budget,
+    as_of: date,
+    children: dict[UUID | None, list[UUID]],
+    spent: Spending | None = None,
+) -> BudgetProgress:
+    """The budget's period holding ``as_of``, measured on that day (with ``spent``, from
+    another source of the same sums: a dashboard's rollups)."""
+    scope = _scope(budget, children)
+    period = rule_of(budget).period_of(as_of)
+    progress = measure(uow, budget, period, as_of, scope, spent)
+    states = tuple(
+        ThresholdState(threshold, crossed(threshold, progress.spent, progress.limit))
+        for threshold in budget.thresholds
+    )
+    return BudgetProgress(budget, progress, budget.currency, states)
+
+
+def progress_of_all(
+    uow: UnitOfWork,
+    budgets: list[Budget],
+    as_of: date,
+    children: dict[UUID | None, list[UUID]],
+    spent: Spending | None = None,
+) -> list[BudgetProgress]:
+    """``budgets`` measured on ``as_of``: what a dashboard shows."""
+    return [progress_of(uow, budget, as_of, children, spent) for budget in budgets]
 
 
 def rule_of(budget: Budget) -> PeriodRule:
@@ -420,24 +448,24 @@ def measure(
     period: Period,
     as_of: date,
     scope: frozenset[UUID] | None,
+    spent: Spending | None = None,
 ) -> Progress:
     """The budget in ``period`` on ``as_of``: spending, and with rollover what earlier periods
     since the budget started leave to it."""
     rule = rule_of(budget)
-    spent = spending(uow, budget, period.start, period.end, scope)
+    measured = spent or (lambda *args: spending(uow, *args))
     carried = Decimal(0)
     first = rule.period_of(budget.starts_on)
     if budget.rollover and period.start > first.start:
         before = period.start - timedelta(days=1)
         count = sum(1 for _ in rule.periods(first.start, before))
-        carried = carried_over(
-            budget.amount, count, spending(uow, budget, first.start, before, scope)
-        )
+        carried = carried_over(budget.amount, count, measured(budget, first.start, before, scope))
+    spent_now = measured(budget, period.start, period.end, scope)
     return Progress(
         period=period,
         amount=budget.amount,
         carried=carried,
-        spent=spent,
+        spent=spent_now,
         as_of=as_of,
         exponent=currency_exponent(budget.currency),
     )

@@ -5,6 +5,8 @@ the event's workspace who wants that event it renders the message in the person'
 records one ``notifications`` row per channel and address — in the consumer's unit of work, with
 the runner's claim, and ``ON CONFLICT DO NOTHING`` on (person, event type, period key, channel,
 address), so an alert delivered twice, or fired again in the same period, is recorded once.
+It hears ``ReportGenerated`` too (``REPORT_EVENT_TYPES``): the report's own person gets its link
+by e-mail, once per period however often the report is made.
 
 Nothing is sent inside that transaction. Once it has committed, each new row is attempted in
 its own steps (:meth:`NotificationService.attempt`): mark it ``sending`` and count the attempt
@@ -40,7 +42,7 @@ from events.notifications import NotificationFailed, NotificationSent
 from events.registry import payload
 from shared.consumers import Consumer
 from shared.db.engine import Database
-from shared.db.models import Notification, NotificationPreference, User
+from shared.db.models import Membership, Notification, NotificationPreference, User
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.access import Principal
 from shared.domain.errors import FieldIssue, InvalidInput, NotFound
@@ -48,6 +50,8 @@ from shared.domain.notification_templates import period_key, render
 from shared.domain.notifications import (
     ALERT_EVENT_TYPES,
     MAX_DEVICES,
+    NOTIFIED_EVENT_TYPES,
+    REPORT_EVENT_TYPES,
     Channel,
     Language,
     QuietHours,
@@ -183,7 +187,9 @@ class NotificationService:
 
     @property
     def consumer(self) -> Consumer:
-        return Consumer(name=CONSUMER, event_types=frozenset(ALERT_EVENT_TYPES), handle=self.handle)
+        return Consumer(
+            name=CONSUMER, event_types=frozenset(NOTIFIED_EVENT_TYPES), handle=self.handle
+        )
 
     # Preferences (the caller's own, whatever workspace)
 
@@ -299,11 +305,9 @@ class NotificationService:
             )
         }
         created: list[UUID] = []
-        for membership in sorted(members, key=lambda m: str(m.user_id)):
+        for membership in _recipients(event.type, data, members):
             preferences = _preferences(membership.user, rows.get(membership.user_id))
-            if event.type not in preferences.events:
-                continue
-            destinations = preferences.destinations()
+            destinations = _destinations(event.type, preferences)
             if not destinations:
                 continue
             rendered = render(event.type, data, preferences.effective_language)
@@ -483,6 +487,26 @@ class NotificationService:
             status = Status(row.status)
             uow.commit()
         return status
+
+
+def _recipients(event_type: str, data: Any, members: Sequence[Membership]) -> list[Membership]:
+    """Every member for an alert of the workspace; for a report, the one person it was made
+    for (while still a member)."""
+    ordered = sorted(members, key=lambda m: str(m.user_id))
+    if event_type in REPORT_EVENT_TYPES:
+        return [member for member in ordered if member.user_id == data.user_id]
+    return ordered
+
+
+def _destinations(event_type: str, preferences: Preferences) -> list[tuple[Channel, str]]:
+    """Alerts go where the person asked, if they asked for this one; a report's link goes by
+    e-mail (the report is a page to read, not a message for a phone's lock screen)."""
+    if event_type in REPORT_EVENT_TYPES:
+        address = preferences.email_address
+        return [(Channel.EMAIL, address)] if address else []
+    if event_type not in preferences.events:
+        return []
+    return preferences.destinations()
 
 
 def _outcome_event(uow: UnitOfWork, row: Notification) -> DomainEvent:

@@ -127,6 +127,7 @@ def change_events(
                 evidence=after.category_evidence,
                 rule_id=after.category_rule_id,
                 needs_review=after.needs_review,
+                transaction=after,
             )
         )
     return events

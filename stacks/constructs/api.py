@@ -140,7 +140,12 @@ class Api(Construct):
         )
         version = self.rest_api.root.add_resource("v1")
         for context, segments in contexts.items():
-            integration = apigateway.LambdaIntegration(self.functions[context].function)
+            # No test-invoke permission per method: the console's test button is not how this
+            # API is tried, and those permissions would double the stack's largest resource
+            # count (CloudFormation allows 500 per stack).
+            integration = apigateway.LambdaIntegration(
+                self.functions[context].function, allow_test_invoke=False
+            )
             for segment in segments:
                 resource = version.add_resource(segment)
                 resource.add_method(

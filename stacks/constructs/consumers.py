@@ -56,9 +56,10 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
             "TransactionCreated",
             "TransactionDeleted",
             "TransactionUpdated",
+            "TransactionCategorized",
             "TransactionsImported",
         ),
-        description="Keeps each account's daily activity from transaction events",
+        description="Keeps the analytics rollups (day, month, merchant) from transaction events",
     ),
     ConsumerSpec(
         name="budgets",
@@ -75,11 +76,46 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         publishes=True,
     ),
     ConsumerSpec(
+        name="goals",
+        context="budgets",
+        handler="goals_consumer.handler",
+        event_types=(
+            "TransactionCategorized",
+            "TransactionCreated",
+            "TransactionDeleted",
+            "TransactionUpdated",
+            "TransactionsImported",
+        ),
+        description="Recomputes savings goals from transaction events and announces their "
+        "milestones",
+        publishes=True,
+    ),
+    ConsumerSpec(
         name="notifications",
         context="notifications",
         handler="notifications.handler",
-        event_types=("BudgetExceeded", "BudgetThresholdReached"),
-        description="Tells people of the alerts they asked for, by e-mail, SMS and push",
+        event_types=(
+            "BudgetExceeded",
+            "BudgetThresholdReached",
+            "GoalMilestoneReached",
+            "GoalReached",
+            "ReportGenerated",
+        ),
+        description="Tells people of the alerts they asked for, by e-mail, SMS and push, "
+        "and e-mails the link to each scheduled report",
+    ),
+    ConsumerSpec(
+        name="search",
+        context="analytics",
+        handler="search_indexer.handler",
+        event_types=(
+            "TransactionCategorized",
+            "TransactionCreated",
+            "TransactionDeleted",
+            "TransactionUpdated",
+            "TransactionsImported",
+        ),
+        description="Keeps the transactions' search index (OpenSearch) from transaction events",
     ),
 )
 

@@ -8,7 +8,8 @@ them to its topic when it is given the queues they watch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -203,10 +204,12 @@ class Events(Construct):
         description: str,
         retry_attempts: int = 4,
         max_event_age: Duration = Duration.hours(1),
+        payload: Mapping[str, Any] | None = None,
     ) -> events.Rule:
-        """A rule on the default bus (where schedules live) that invokes ``target_function``;
-        EventBridge retries a failed delivery ``retry_attempts`` times within ``max_event_age``,
-        then puts the event in the schedule's own dead-letter queue (alarmed).
+        """A rule on the default bus (where schedules live) that invokes ``target_function``
+        with the scheduled event, or with ``payload`` when given (which of a function's
+        schedules fired); EventBridge retries a failed delivery ``retry_attempts`` times within
+        ``max_event_age``, then puts the event in the schedule's own dead-letter queue (alarmed).
 
         Delivery failures are invocation failures (throttling, permissions); errors raised by
         the function go to the function's own asynchronous dead-letter queue."""
@@ -216,6 +219,7 @@ class Events(Construct):
             description=description,
             target=lambda dead: targets.LambdaFunction(
                 target_function,
+                event=events.RuleTargetInput.from_object(dict(payload)) if payload else None,
                 dead_letter_queue=dead,
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.constructs.nag import acknowledge
-from stacks.packaging import function_code
+from stacks.packaging import function_code, function_layers
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 POWERTOOLS_NAMESPACE = "Fluxo"
@@ -27,7 +27,9 @@ class FunctionDefaults:
     """What every function of one stage shares."""
 
     stage: str
-    layer: lambda_.ILayerVersion
+    layers: Mapping[str, lambda_.ILayerVersion]
+    """The dependency layers by name (:data:`stacks.packaging.LAYERS`); each function takes
+    the ones :func:`~stacks.packaging.function_layers` names for it."""
     staging: Path
     key: kms.IKey
     """Encrypts the functions' environment, logs and dead-letter queues."""
@@ -50,7 +52,9 @@ class FluxoFunction(Construct):
     """A Python function on arm64 with Powertools settings, JSON logs kept for a set time,
     X-Ray tracing, its own role (no managed policies), and a dead-letter queue for async calls.
 
-    ``context`` names the package under ``functions/``; ``handler`` is relative to it.
+    ``context`` names the package under ``functions/``; ``handler`` is relative to it. Its
+    layers are core, models for a context that runs a model, and ``extra_layers``
+    (:func:`~stacks.packaging.function_layers`): no function loads libraries it never imports.
     """
 
     def __init__(
@@ -67,8 +71,10 @@ class FluxoFunction(Construct):
         timeout: Duration | None = None,
         reserved_concurrency: int | None = None,
         in_vpc: bool = True,
+        extra_layers: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        self.layer_names = function_layers(context, extra_layers)
         service = f"fluxo-{context}"
         self.log_group = logs.LogGroup(
             self,
@@ -102,7 +108,7 @@ class FluxoFunction(Construct):
             code=lambda_.Code.from_asset(str(function_code(context, defaults.staging))),
             handler=f"functions.{context}.{handler}",
             description=description,
-            layers=[defaults.layer],
+            layers=[defaults.layers[name] for name in self.layer_names],
             memory_size=memory_mb,
             timeout=timeout or Duration.seconds(29),
             reserved_concurrent_executions=reserved_concurrency,

@@ -29,13 +29,18 @@ MODELS = "models/"
 """Model artefacts with their metrics."""
 REPORTS = "reports/"
 """Monthly and weekly reports as sent."""
-PREFIXES = (RAW, PROCESSED, MODELS, REPORTS)
+ATHENA_RESULTS = "athena-results/"
+"""What Athena queries of the lake answered (the workgroup's output), kept a short while."""
+PREFIXES = (RAW, PROCESSED, MODELS, REPORTS, ATHENA_RESULTS)
 
 BANK_STATEMENTS = f"{RAW}bank_statements/"
 """Bank statements: ``{tenant}/{user}/{account}/{file}`` dropped to be imported, and the
 originals of files uploaded through the API (``{tenant}/{user}/{import}/{file}``)."""
 IMPORT_REPORTS = f"{PROCESSED}import_reports/"
 """One JSON report per imported file."""
+DAILY_AGGREGATIONS = f"{PROCESSED}daily_aggregations/"
+"""The daily rollups of every workspace as Parquet, ``date=YYYY-MM-DD/part-00000.parquet``
+(``shared/analytics/lake_export.py``), read by Athena through a Glue table."""
 
 # Log delivery is authorised by a bucket policy for logging.s3.amazonaws.com, never by the
 # LogDeliveryWrite ACL (ACLs stay disabled); set here so it holds without cdk.json's context.
@@ -43,6 +48,8 @@ _LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 ACCESS_LOG_DAYS = 365
 NONCURRENT_VERSION_DAYS = 90
+ATHENA_RESULT_DAYS = 30
+"""Query results are for reading once, and can hold any workspace's numbers: kept a month."""
 
 
 def _access_logs_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
@@ -84,6 +91,11 @@ def _lifecycle_rules() -> list[s3.LifecycleRule]:
                     storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(90)
                 ),
             ],
+        ),
+        s3.LifecycleRule(
+            id="expire-athena-results",
+            prefix=ATHENA_RESULTS,
+            expiration=Duration.days(ATHENA_RESULT_DAYS),
         ),
         s3.LifecycleRule(
             id="expire-old-versions",
@@ -341,6 +353,27 @@ class Lake(Construct):
             "writes (" + ", ".join(prefixes) + "); no delete, and nothing else in the bucket",
         )
         assert grant is not None
+        return grant.combine(keys)
+
+    def grant_replace(self, grantable: iam.IGrantable, prefix: str) -> iam.Grant:
+        """Lets ``grantable`` create, overwrite (``s3:PutObject``) and delete
+        (``s3:DeleteObject``) the objects under ``prefix``, and nothing else: no read, no list,
+        no other prefix. For a writer that replaces whole files it never reads back (the lake
+        export's day files); the key may be used only through S3 for this bucket, to write."""
+        _check_prefix(prefix)
+        objects = self.bucket.arn_for_objects(f"{prefix}*")
+        grant = iam.Grant.add_to_principal(
+            grantee=grantable,
+            actions=["s3:PutObject", "s3:DeleteObject"],
+            resource_arns=[objects],
+        )
+        keys = self._grant_key_through_s3(grantable, ["kms:GenerateDataKey"])
+        _acknowledge_objects(
+            grantable,
+            [objects],
+            reason=f"the objects under {prefix} in the lake, which this principal replaces or "
+            "deletes; no read, and nothing else in the bucket",
+        )
         return grant.combine(keys)
 
     def _grant_key_through_s3(self, grantable: iam.IGrantable, actions: list[str]) -> iam.Grant:

@@ -180,3 +180,27 @@ class Search(Construct):
                 },
             )
         return grant
+
+    def grant_index(self, grantable: iam.IGrantable, index: str, *, write: bool) -> None:
+        """HTTP access to one index of this domain and nothing else: reads (``HEAD``, ``GET``,
+        and ``POST`` for ``_search``), and with ``write`` also ``PUT`` (create it), ``POST``
+        ``_bulk`` and ``DELETE``."""
+        actions = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"]
+        if write:
+            actions += ["es:ESHttpPut", "es:ESHttpDelete"]
+        arn = f"{self.domain.domain_arn}/{index}"
+        grantable.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=actions, resources=[arn, f"{arn}/*"])
+        )
+        principal = grantable.grant_principal
+        if isinstance(principal, Construct):
+            domain_id = Stack.of(self).get_logical_id(self.domain.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                principal,
+                {
+                    f"AwsSolutions-IAM5[Resource::<{domain_id}.Arn>/{index}/*]": (
+                        "OpenSearch HTTP permissions name paths: '/*' under one index is its "
+                        "documents, _search and _bulk, nothing of other indices"
+                    )
+                },
+            )

@@ -14,6 +14,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from stacks.config import ROOT
+from stacks.packaging import LAYERS
 
 ACCOUNT = "123456789012"
 
@@ -36,7 +37,8 @@ def synthesize(context: dict[str, object], outdir: Path) -> Synthesized:
     import app as fluxo_app
 
     layer = outdir / "layer"
-    (layer / "python").mkdir(parents=True, exist_ok=True)
+    for name in LAYERS:
+        (layer / name / "python").mkdir(parents=True, exist_ok=True)
     full_context = {**_cdk_json_context(), "account": ACCOUNT, "layerPath": str(layer), **context}
     cdk_app = App(outdir=str(outdir / "cdk.out"), context=full_context)
     stacks = fluxo_app.build(cdk_app)

@@ -270,3 +270,29 @@ def test_ml_categorise_refuses_a_csv_it_cannot_read_with_the_reason(
 
     assert completed.returncode == 2
     assert message in completed.stderr
+
+
+def test_analytics_rebuild_recomputes_what_the_demo_events_kept(fluxo: Fluxo, home: Path) -> None:
+    _succeeded(fluxo("migrate"))
+    loaded = re.search(r"demo workspace (\S+) for", _succeeded(fluxo("demo", "--months", "2")))
+    assert loaded
+    database = home / "fluxo.db"
+    before = _rollup_rows(database)
+
+    output = _succeeded(fluxo("analytics", "rebuild", "--tenant", loaded.group(1)))
+
+    assert re.fullmatch(rf"{loaded.group(1)}: (\d+) rollup row\(s\)\n", output), output
+    assert int(output.split(": ")[1].split()[0]) == len(before) > 0
+    assert _rollup_rows(database) == before
+
+
+def _rollup_rows(database: Path) -> set[tuple[object, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return set(
+            connection.execute(
+                "SELECT grain, period_start, account_id, category_id, currency, credits, debits, "
+                "inflow, outflow FROM rollups WHERE credits + debits != 0"
+            )
+        )

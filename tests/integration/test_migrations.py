@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,13 +32,15 @@ from sqlalchemy import (
     column,
     create_engine,
     inspect,
+    select,
     table,
     text,
 )
 from sqlalchemy.engine import make_url
 
-from shared.db.migrate import MIGRATIONS, current_revision, downgrade, upgrade
-from shared.db.models import TENANT_TABLES, Base
+from shared.db.migrate import MIGRATIONS, current_revision, downgrade, modelled, upgrade
+from shared.db.models import SQLITE_FTS_TABLES, TENANT_TABLES, Base
+from shared.db.types import Money
 from tests.support.databases import postgres_server_url
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -101,16 +104,29 @@ def _schema_differences(engine: Engine) -> list[Any]:
                 "compare_type": True,
                 "compare_server_default": True,
                 "render_as_batch": connection.dialect.name == "sqlite",
+                # As env.py: SQLite's FTS5 tables (search) are beyond what models describe.
+                "include_name": modelled,
             },
         )
-        # Nothing is filtered out: alembic_version is not in the models' metadata and
+        # Nothing else is filtered out: alembic_version is not in the models' metadata and
         # compare_metadata never reports it; row-level security policies, grants and the app
         # role are not part of what autogenerate compares (they are checked below instead).
         return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    return set(inspect(engine).get_table_names()) - {"alembic_version", *SQLITE_FTS_TABLES}
+
+
+def test_given_sqlite_when_upgraded_then_the_fts5_tables_exist_and_go_with_a_downgrade(
+    tmp_path: Path,
+) -> None:
+    """The one thing _tables leaves out is there on SQLite, and a downgrade takes it away."""
+    with _engine(f"sqlite:///{tmp_path / 'fts.db'}") as engine:
+        upgrade(engine)
+        assert set(inspect(engine).get_table_names()) >= SQLITE_FTS_TABLES
+        downgrade(engine, "0009")
+        assert not SQLITE_FTS_TABLES & set(inspect(engine).get_table_names())
 
 
 def test_there_is_a_single_head() -> None:
@@ -325,3 +341,93 @@ def test_0006_gives_stored_transactions_no_review_and_going_back_keeps_them(
         assert connection.execute(text("SELECT description FROM transactions")).scalar_one() == (
             "PADARIA"
         )
+
+
+def test_0011_fills_the_rollups_and_marks_what_they_hold_applied(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0010")
+    tenant, account, event, other = uuid4(), uuid4(), uuid4(), uuid4()
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    stamps = {"created_at": now, "updated_at": now}
+    lines = [
+        (date(2026, 11, 3), "-100.00", "Padaria"),
+        (date(2026, 11, 3), "-20.50", None),
+        (date(2026, 10, 30), "3000.00", None),
+    ]
+    rows: list[tuple[str, dict[str, Any]]] = [
+        ("tenants", {"id": tenant, "name": "Casa", "base_currency": "BRL", "locale": "pt-BR",
+                     "timezone": "America/Sao_Paulo", "is_demo": False, **stamps}),
+        ("accounts", {"id": account, "tenant_id": tenant, "name": "Conta", "kind": "checking",
+                      "currency": "BRL", "opening_balance": Decimal(0), "archived": False,
+                      **stamps}),
+        *[
+            ("transactions", {"id": uuid4(), "tenant_id": tenant, "account_id": account,
+                              "amount": Decimal(amount), "currency": "BRL", "booked_on": day,
+                              "description": "COMPRA", "merchant": merchant, "status": "booked",
+                              "needs_review": False, "version": 1, **stamps})
+            for day, amount, merchant in lines
+        ],
+        *[
+            ("outbox", {"id": event_id, "tenant_id": tenant, "aggregate_type": "Transaction",
+                        "aggregate_id": uuid4(), "version": 1, "type": kind, "occurred_at": now,
+                        "envelope": {}})
+            for event_id, kind in ((event, "TransactionCreated"), (other, "BudgetExceeded"))
+        ],
+    ]  # fmt: skip
+    types = {
+        **_TYPES,
+        "amount": Money(),
+        "opening_balance": Money(),
+        "version": Integer(),
+        "booked_on": Date(),
+        "needs_review": Boolean(),
+        "envelope": JSON(),
+        "aggregate_id": Uuid(),
+        "occurred_at": DateTime(timezone=True),
+    }
+    with fresh_engine.begin() as connection:
+        for name, values in rows:
+            columns = [column(key, types.get(key, String())) for key in values]
+            connection.execute(table(name, *columns).insert().values(**values))
+
+    upgrade(fresh_engine, "0011")
+
+    sums = [column(name, Money()) for name in ("inflow", "outflow")]
+    with fresh_engine.connect() as connection:
+        rollups = connection.execute(
+            select(column("grain"), column("period_start", Date()), column("credits"),
+                   column("debits"), *sums)
+            .select_from(table("rollups"))
+            .order_by(text("grain, period_start"))
+        ).all()  # fmt: skip
+        merchants = connection.execute(
+            text("SELECT month, merchant, debits FROM merchant_rollups ORDER BY month, merchant")
+        ).all()
+        claimed = connection.execute(
+            select(column("consumer"), column("event_id", Uuid())).select_from(
+                table("processed_events")
+            )
+        ).all()
+    assert [tuple(row) for row in rollups] == [
+        ("d", date(2026, 10, 30), 1, 0, Decimal("3000"), Decimal("0")),
+        ("d", date(2026, 11, 3), 0, 2, Decimal("0"), Decimal("-120.5")),
+        ("m", date(2026, 10, 1), 1, 0, Decimal("3000"), Decimal("0")),
+        ("m", date(2026, 11, 1), 0, 2, Decimal("0"), Decimal("-120.5")),
+    ]
+    assert [(str(month)[:10], name, debits) for month, name, debits in merchants] == [
+        ("2026-10-01", "COMPRA", 0),
+        ("2026-11-01", "COMPRA", 1),
+        ("2026-11-01", "Padaria", 1),
+    ]
+    # The transaction event is held by the rollups; the budget event is not the consumer's.
+    assert [tuple(row) for row in claimed] == [("activity", event)]
+
+    downgrade(fresh_engine, "0010")
+
+    with fresh_engine.connect() as connection:
+        days = connection.execute(
+            text("SELECT day, transactions FROM account_daily_activity ORDER BY day")
+        ).all()
+    assert [(str(day)[:10], count) for day, count in days] == [
+        ("2026-10-30", 1),
+        ("2026-11-03", 2),
+    ]

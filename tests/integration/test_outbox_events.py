@@ -251,6 +251,7 @@ def test_when_recategorised_then_the_event_carries_both_categories(
     _patch(owner, created, 1, category_id=delivery)
     event = _outbox(container)[-1].envelope
     assert event["type"] == "TransactionCategorized"
+    moved = event["data"].pop("transaction")
     assert event["data"] == {
         "transactionId": created["id"],
         "previousCategoryId": created["category_id"],  # what the chain gave it when recorded
@@ -261,6 +262,12 @@ def test_when_recategorised_then_the_event_carries_both_categories(
         "ruleId": None,
         "needsReview": False,
     }
+    # The transaction as it was moved: what rollups take out of one category and into another.
+    assert (moved["amount"], moved["bookedOn"], moved["categoryId"]) == (
+        created["amount"],
+        created["booked_on"],
+        delivery,
+    )
 
 
 def test_when_deleted_then_the_event_keeps_the_last_state(owner, account, container):

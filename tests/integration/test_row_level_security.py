@@ -31,6 +31,7 @@ from shared.services.access import Caller
 from shared.services.accounts import NewAccount
 from shared.services.budgets import BudgetSpec
 from shared.services.categories import NewCategory
+from shared.services.goals import GoalSpec
 from shared.services.idempotency import IdempotencyRequest
 from shared.services.rules import RuleSpec
 from shared.services.transactions import NewTransaction
@@ -57,6 +58,7 @@ class Tenant:
     import_id: UUID
     rule_id: UUID
     budget_id: UUID
+    goal_id: UUID
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,16 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         BudgetSpec(
             name=f"Orçamento {name}",
             amount=Decimal(10),
+            category_id=category.id,
+            starts_on=date(2026, 10, 1),
+        ),
+    )
+    # Likewise the goals consumer: the transaction reaches every milestone of this goal.
+    goal, _ = container.goals.create(
+        caller,
+        GoalSpec(
+            name=f"Meta {name}",
+            target_amount=Decimal(10),
             category_id=category.id,
             starts_on=date(2026, 10, 1),
         ),
@@ -117,6 +129,7 @@ def _load_tenant(container: Container, name: str) -> Tenant:
     record = container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
     mapping = ColumnMapping(date="Data", description="Historico", amount="Valor")
     container.imports.save_mapping(caller, account.id, mapping)
+    container.analytics.save_dashboard(caller, uuid4(), f"Painel {name}", [{"type": "kpis"}], None)
     return Tenant(
         id=tenant_id,
         user_id=user_id,
@@ -128,6 +141,7 @@ def _load_tenant(container: Container, name: str) -> Tenant:
         import_id=record.id,
         rule_id=rule.id,
         budget_id=budget.id,
+        goal_id=goal.id,
     )
 
 
@@ -284,9 +298,18 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "processed_events": "INSERT INTO processed_events (consumer, event_id, tenant_id, "
         "event_type, processed_at) VALUES ('intrusa', :id, :tenant, 'TransactionCreated', :now)",
         # A day no transaction of the tests touches (the consumer keeps the others).
-        "account_daily_activity": "INSERT INTO account_daily_activity (tenant_id, account_id, "
-        "day, currency, transactions, inflow, outflow, updated_at) VALUES (:tenant, :account, "
-        "'1999-01-01', 'BRL', 1, 0, -1, :now)",
+        "rollups": "INSERT INTO rollups (tenant_id, grain, period_start, account_id, "
+        "category_id, currency, credits, debits, inflow, outflow, updated_at) VALUES (:tenant, "
+        "'d', '1999-01-01', :account, :id, 'BRL', 0, 1, 0, -1, :now)",
+        "merchant_rollups": "INSERT INTO merchant_rollups (tenant_id, month, merchant, "
+        "category_id, currency, credits, debits, inflow, outflow, updated_at) VALUES (:tenant, "
+        "'1999-01-01', :slug, :id, 'BRL', 0, 1, 0, -1, :now)",
+        # One row per workspace: the valid write is an increment.
+        "analytics_generations": "INSERT INTO analytics_generations (tenant_id, generation, "
+        "updated_at) VALUES (:tenant, 1, :now) ON CONFLICT (tenant_id) "
+        "DO UPDATE SET generation = analytics_generations.generation + 1",
+        "dashboards": "INSERT INTO dashboards (id, tenant_id, user_id, name, widgets, version, "
+        "created_at, updated_at) VALUES (:id, :tenant, :user, 'Intrusa', '[]', 1, :now, :now)",
         "budgets": "INSERT INTO budgets (id, tenant_id, name, amount, currency, frequency, "
         "period_starts, rollover, thresholds, starts_on, event_version, created_at, updated_at, "
         "version) VALUES (:id, :tenant, 'Intrusa', 1, 'BRL', 'monthly', 'calendar', false, "
@@ -295,6 +318,12 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "budget_alerts": "INSERT INTO budget_alerts (budget_id, period_start, threshold, "
         "tenant_id, fired, times_fired, spent, period_limit, updated_at) VALUES (:budget, "
         "'1999-01-01', 80, :tenant, true, 1, 1, 1, :now)",
+        "goals": "INSERT INTO goals (id, tenant_id, name, account_id, target_amount, currency, "
+        "starts_on, milestones, event_version, created_at, updated_at, version) VALUES (:id, "
+        ":tenant, 'Intrusa', :account, 1, 'BRL', '2026-10-01', '[100]', 0, :now, :now, 1)",
+        # A milestone no goal of the tests has.
+        "goal_milestones": "INSERT INTO goal_milestones (goal_id, milestone, tenant_id, fired, "
+        "times_fired, saved, target, updated_at) VALUES (:goal, 1, :tenant, true, 1, 1, 1, :now)",
         # A period key no alert of the tests has.
         "notifications": "INSERT INTO notifications (id, tenant_id, user_id, event_id, "
         "event_type, period_key, channel, address, language, subject, body, status, attempts, "
@@ -304,6 +333,10 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "notification_outbox": "INSERT INTO notification_outbox (id, tenant_id, notification_id, "
         "user_id, channel, address, subject, body, sent_at) VALUES (:id, :tenant, :id, :user, "
         "'email', 'intrusa@example.com', 'Intrusa', 'Intrusa', :now)",
+        # A transaction id of its own: the consumer keeps the documents of the others.
+        "search_documents": "INSERT INTO search_documents (tenant_id, transaction_id, "
+        "account_id, booked_on, amount, currency, document) VALUES (:tenant, :id, :account, "
+        "'2026-10-01', -1, 'BRL', to_tsvector('simple', 'intrusa'))",
     }
     values.update(
         slug=f"intrusa_{uuid4().hex[:8]}",
@@ -312,6 +345,7 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         tag=target.spare_tag_id,
         import_=target.import_id,
         budget=target.budget_id,
+        goal=target.goal_id,
         user=target.user_id,
     )
     assert set(statements) == set(TENANT_TABLES)

@@ -214,3 +214,33 @@ def test_bootstrap_keeps_the_folder_lake_without_a_bucket(
         assert container.object_store.root == tmp_path / "lake"
     finally:
         container.close()
+
+
+def test_a_presigned_url_reads_the_object_without_credentials(store: S3ObjectStore):
+    import requests
+
+    store.put("reports/t1/u1/2026-10/report.html", b"<p>ok</p>", content_type="text/html")
+
+    url = store.url("reports/t1/u1/2026-10/report.html", 3600)
+
+    answer = requests.get(url, timeout=10)
+    assert answer.status_code == 200
+    assert answer.content == b"<p>ok</p>"
+
+
+def test_a_presigned_url_lasts_seven_days_at_most():
+    asked: dict[str, Any] = {}
+
+    class Signer:
+        def generate_presigned_url(self, operation: str, **kwargs: Any) -> str:
+            asked.update(kwargs, operation=operation)
+            return "https://signed"
+
+    store = S3ObjectStore("lake", Signer())
+
+    assert store.url("reports/x.html", 30 * 24 * 3600) == "https://signed"
+    assert asked == {
+        "operation": "get_object",
+        "Params": {"Bucket": "lake", "Key": "reports/x.html"},
+        "ExpiresIn": 7 * 24 * 3600,
+    }

@@ -182,3 +182,21 @@ def test_list_filters_by_prefix_in_plain_string_order(store: FolderObjectStore):
     assert list(store.list("raw/a/")) == ["raw/a/1.csv", "raw/a/2.csv"]
     assert list(store.list("raw/zzz/")) == []
     assert list(store.list("../")) == []
+
+
+def test_the_url_of_a_stored_object_is_a_file_uri_that_reads_it(tmp_path: Path):
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    store = FolderObjectStore(tmp_path / "lake")
+    store.put("reports/t1/u1/2026-10/report.html", b"<p>ol\xc3\xa1</p>")
+
+    url = store.url("reports/t1/u1/2026-10/report.html", 3600)
+
+    assert url.startswith("file://")
+    assert Path(url2pathname(urlparse(url).path)).read_bytes() == b"<p>ol\xc3\xa1</p>"
+
+
+def test_the_url_of_a_key_the_store_refuses_is_refused_too(tmp_path: Path):
+    with pytest.raises(InvalidInput):
+        FolderObjectStore(tmp_path).url("reports/../secret", 60)

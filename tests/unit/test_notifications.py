@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from events.budgets import BudgetExceeded, BudgetThresholdReached
 from shared.domain.notification_templates import TEMPLATES, money, period_key, render
 from shared.domain.notifications import (
-    ALERT_EVENT_TYPES,
+    NOTIFIED_EVENT_TYPES,
     Language,
     QuietHours,
     is_endpoint_arn,
@@ -42,7 +42,7 @@ def _alert(model: type, **overrides: object) -> BudgetThresholdReached:
 
 
 def test_every_alert_has_a_template_in_both_languages():
-    assert set(TEMPLATES) == {(e, lang) for e in ALERT_EVENT_TYPES for lang in Language}
+    assert set(TEMPLATES) == {(e, lang) for e in NOTIFIED_EVENT_TYPES for lang in Language}
 
 
 def test_money_follows_the_locale():

@@ -16,6 +16,8 @@ from botocore.exceptions import ClientError
 from shared.domain.errors import NotFound
 
 _CHUNK = 1024 * 1024
+MAX_LINK_SECONDS = 7 * 24 * 3600
+"""The longest a SigV4 presigned URL may last."""
 # ``NoSuchKey`` from GetObject; a bare ``404`` from HeadObject, which has no body to name it.
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -105,6 +107,16 @@ class S3ObjectStore:
         for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
+
+    def url(self, key: str, expires_seconds: int) -> str:
+        """A presigned GetObject URL. S3 caps SigV4 links at seven days, and a link signed with
+        a role's temporary credentials (a Lambda's) stops working when they expire, whichever
+        comes first; the signer must keep ``s3:GetObject`` on the key for the link to work."""
+        expires = max(1, min(expires_seconds, MAX_LINK_SECONDS))
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+        )
+        return url
 
     def _get_object(self, key: str) -> dict[str, Any]:
         try:

@@ -128,6 +128,11 @@ class FolderObjectStore:
         ]
         yield from sorted(keys)
 
+    def url(self, key: str, expires_seconds: int) -> str:
+        """The stored file's ``file://`` URI: a link that opens on this machine only, and for
+        as long as the file is there (nothing expires locally)."""
+        return self._path(key).resolve().as_uri()
+
     def _walk_root(self, prefix: str) -> Path:
         folders = prefix.split("/")[:-1]
         if any(part in ("", ".", "..") for part in folders):

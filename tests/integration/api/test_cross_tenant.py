@@ -84,6 +84,10 @@ ATTEMPTS: dict[str, Attempt] = {
     "patch B's budget": Attempt("PATCH", "/v1/budgets/{b_budget}", {"version": 1, "amount": "1"}),
     "delete B's budget": Attempt("DELETE", "/v1/budgets/{b_budget}"),
     "progress of B's budget": Attempt("GET", "/v1/budgets/{b_budget}/progress"),
+    "get B's goal": Attempt("GET", "/v1/goals/{b_goal}"),
+    "patch B's goal": Attempt("PATCH", "/v1/goals/{b_goal}", {"version": 1, "name": "hacked"}),
+    "delete B's goal": Attempt("DELETE", "/v1/goals/{b_goal}"),
+    "progress of B's goal": Attempt("GET", "/v1/goals/{b_goal}/progress"),
     "remove B's device": Attempt("DELETE", "/v1/notifications/devices/{b_device}"),
     # B's workspace and its members
     "get workspace B": Attempt("GET", "/v1/workspaces/{b_workspace}"),
@@ -176,9 +180,29 @@ ATTEMPTS: dict[str, Attempt] = {
     ),
     "header B: delete budget": Attempt("DELETE", "/v1/budgets/{b_budget}", headers=IN_B),
     "header B: progress of budget": Attempt("GET", "/v1/budgets/{b_budget}/progress", headers=IN_B),
+    "header B: list goals": Attempt("GET", "/v1/goals", headers=IN_B),
+    "header B: create goal": Attempt(
+        "POST",
+        "/v1/goals",
+        {"name": "Intrusa", "target_amount": "1", "account_id": "{b_account}"},
+        headers=IN_B,
+    ),
+    "header B: patch goal": Attempt(
+        "PATCH", "/v1/goals/{b_goal}", {"version": 1, "name": "hacked"}, headers=IN_B
+    ),
+    "header B: delete goal": Attempt("DELETE", "/v1/goals/{b_goal}", headers=IN_B),
+    "header B: progress of goal": Attempt("GET", "/v1/goals/{b_goal}/progress", headers=IN_B),
     "header B: list notifications": Attempt("GET", "/v1/notifications", headers=IN_B),
     "header B: failed notifications": Attempt(
         "GET", "/v1/notifications?status=failed", headers=IN_B
+    ),
+    "header B: search": Attempt("GET", "/v1/search?q=segredo", headers=IN_B),
+    "header B: insights": Attempt("GET", "/v1/analytics/insights?month=2026-10", headers=IN_B),
+    "header B: run a report": Attempt(
+        "POST",
+        "/v1/reports",
+        {"date_from": "2026-10-01", "date_to": "2026-10-31", "dimensions": ["category"]},
+        headers=IN_B,
     ),
     # B's ids inside A's own requests
     "record in A on B's account": Attempt(
@@ -269,6 +293,57 @@ ATTEMPTS: dict[str, Attempt] = {
         status=422,
         pointer="/category_id",
     ),
+    "goal in A on B's account": Attempt(
+        "POST",
+        "/v1/goals",
+        {"name": "Cruzada", "target_amount": "10", "account_id": "{b_account}"},
+        status=422,
+        pointer="/account_id",
+    ),
+    "goal in A on B's category": Attempt(
+        "POST",
+        "/v1/goals",
+        {"name": "Cruzada", "target_amount": "10", "category_id": "{b_category}"},
+        status=422,
+        pointer="/category_id",
+    ),
+    "move A's goal to B's category": Attempt(
+        "PATCH",
+        "/v1/goals/{a_goal}",
+        {"version": 1, "category_id": "{b_category}"},
+        status=422,
+        pointer="/category_id",
+    ),
+    "move A's goal to B's account": Attempt(
+        "PATCH",
+        "/v1/goals/{a_goal}",
+        {"version": 1, "account_id": "{b_account}"},
+        status=422,
+        pointer="/account_id",
+    ),
+    "report in A on B's category": Attempt(
+        "POST",
+        "/v1/reports",
+        {
+            "date_from": "2026-10-01",
+            "date_to": "2026-10-31",
+            "filters": {"category_ids": ["{b_category}"]},
+        },
+        status=422,
+        pointer="/filters/category_ids",
+    ),
+    "report in A on B's account": Attempt(
+        "POST",
+        "/v1/reports",
+        {
+            "date_from": "2026-10-01",
+            "date_to": "2026-10-31",
+            "filters": {"account_ids": ["{b_account}"]},
+            "format": "csv",
+        },
+        status=422,
+        pointer="/filters/account_ids",
+    ),
     "move A's category under B's": Attempt(
         "PATCH",
         "/v1/categories/{a_category}",
@@ -346,7 +421,15 @@ def tenants(new_actor) -> Tenants:
         ),
         201,
     )
+    b_goal = ok(
+        bruno.post(
+            "/v1/goals",
+            {"name": "Meta segredo-b", "target_amount": "100", "account_id": b_account["id"]},
+        ),
+        201,
+    )
     a_account = ok(ana.post("/v1/accounts", {"name": "Conta da Ana", "kind": "checking"}), 201)
+    a_goal = {"name": "Meta da Ana", "target_amount": "50", "account_id": a_account["id"]}
     a_category = ok(ana.post("/v1/categories", {"name": "Da Ana"}), 201)
     a_transaction = ok(
         ana.post(
@@ -377,6 +460,8 @@ def tenants(new_actor) -> Tenants:
         "b_rule": b_rule["id"],
         "b_learned": b_learned["key"],
         "b_budget": b_budget["id"],
+        "a_goal": ok(ana.post("/v1/goals", a_goal), 201)["id"],
+        "b_goal": b_goal["id"],
         "b_device": ok(
             bruno.post(
                 "/v1/notifications/devices",
@@ -403,6 +488,8 @@ def _state_of_b(tenants: Tenants) -> dict[str, Any]:
         "learned": ok(bruno.get("/v1/merchants/learned")),
         "budgets": ok(bruno.get("/v1/budgets")),
         "budget progress": ok(bruno.get(f"/v1/budgets/{ids['b_budget']}/progress")),
+        "goals": ok(bruno.get("/v1/goals")),
+        "goal progress": ok(bruno.get(f"/v1/goals/{ids['b_goal']}/progress")),
         "notification preferences": ok(bruno.get("/v1/notifications/preferences")),
         "notifications": ok(bruno.get("/v1/notifications")),
         "transaction": ok(transaction),
@@ -420,6 +507,7 @@ def _state_of_a(tenants: Tenants) -> dict[str, Any]:
         "rules": ok(ana.get("/v1/rules")),
         "learned": ok(ana.get("/v1/merchants/learned")),
         "budgets": ok(ana.get("/v1/budgets")),
+        "goals": ok(ana.get("/v1/goals")),
         "members": ok(ana.get(f"/v1/workspaces/{tenants.ids['a_workspace']}/members")),
     }
 
@@ -466,8 +554,15 @@ def test_given_a_user_of_a_when_listing_workspaces_then_b_is_not_listed(tenants)
         "/v1/rules",
         "/v1/merchants/learned",
         "/v1/budgets",
+        "/v1/goals",
         "/v1/transactions?needs_review=true",
         "/v1/transactions?needs_review=false",
+        "/v1/search?q=segredo",
+        "/v1/search?q=bruno",
+        "/v1/search?q=segredo&account_id={b_account}",
+        "/v1/search?q=padaria&category_id={b_category}",
+        "/v1/analytics/insights",
+        "/v1/analytics/insights?month=2026-10",
     ],
 )
 def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, path):
@@ -488,6 +583,8 @@ def test_given_b_filters_when_used_in_a_then_no_transaction_is_returned(tenants)
         "q=SEGREDO",
     ):
         assert ok(tenants.a.get(f"/v1/transactions?{query}"))["items"] == []
+    for query in (f"q=segredo&account_id={ids['b_account']}", "q=segredo", "q=bruno"):
+        assert ok(tenants.a.get(f"/v1/search?{query}"))["total"] == 0
 
 
 def test_given_a_person_in_two_workspaces_when_reusing_an_idempotency_key_then_each_gets_its_own(

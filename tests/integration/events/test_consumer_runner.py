@@ -19,7 +19,7 @@ from events.envelope import DomainEvent, EventMetadata
 from events.transactions import TransactionCreated, TransactionSnapshot
 from shared.bootstrap import Container
 from shared.consumers import Consumer, NotAnEvent, Outcome, event_from_message
-from shared.db.models import AccountDailyActivity, ProcessedEvent
+from shared.db.models import ProcessedEvent, Rollup
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.access import Principal, Role
 from shared.domain.transactions import AccountKind
@@ -72,9 +72,11 @@ def _claims(container: Container, consumer: str) -> int:
 def _activity(container: Container, account_id: UUID) -> list[tuple[Any, ...]]:
     with container.db.admin_session() as session:
         rows = session.scalars(
-            select(AccountDailyActivity).where(AccountDailyActivity.account_id == account_id)
+            select(Rollup).where(Rollup.account_id == account_id, Rollup.grain == "d")
         ).all()
-        return [(row.day, row.transactions, row.inflow, row.outflow) for row in rows]
+        return [
+            (row.period_start, row.credits + row.debits, row.inflow, row.outflow) for row in rows
+        ]
 
 
 def _failing(name: str) -> Consumer:

@@ -18,7 +18,12 @@ def _pointers(body: dict[str, Any]) -> list[str]:
 def test_the_defaults_are_every_alert_by_email_to_the_profile_in_its_language(new_actor):
     ana = new_actor("Ana")
     preferences = ok(ana.get("/v1/notifications/preferences"))
-    assert preferences["events"] == ["BudgetThresholdReached", "BudgetExceeded"]
+    assert preferences["events"] == [
+        "BudgetThresholdReached",
+        "BudgetExceeded",
+        "GoalMilestoneReached",
+        "GoalReached",
+    ]
     assert preferences["channels"] == ["email"]
     assert preferences["email"] is None
     assert preferences["email_address"].startswith("ana.")
