@@ -9,9 +9,10 @@
    ``fluxo analytics rebuild``, then ``VACUUM ANALYZE``.
 3. For ``--requests`` random people, asks the product for the default dashboard's data
    (``AnalyticsService.dashboard_data``, in-process: server-side latency, no HTTP; the cache off,
-   so every answer is computed) and, in the same run and alternating with it, the same figures
-   from a service whose source is a straightforward GROUP BY over the transactions. Both answers
-   must be equal, for every person asked.
+   so every answer is computed), then, in the same run, the same figures from a service whose
+   source is a straightforward GROUP BY over the transactions — each in its own pass, so each
+   runs in the cache state its own reads make. Both answers must be equal for every person.
+   The same is measured for one operator's workspace of ``--operator-rows`` transactions.
 
 Prints the setup's timings, the cached answer's latency, and last
 ``p50_ms=… p95_ms=… naive_p95_ms=… speedup=…`` (speedup: naive p95 over p95).
@@ -111,13 +112,36 @@ class Person:
     user_id: UUID
     salary: int
     rent: int
+    rows: int
+    """Transactions over the 24 months, about."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    users: int
+    per_user: int
+    operator_rows: int
+    """One more workspace this large (0: none): the rollups' worth where raw rows are many."""
+    requests: int
+    operator_requests: int
+    seed: int
+
+    def people(self) -> list[Person]:
+        return [_person(index, self.seed, self.per_user) for index in range(self.users)]
+
+    def operator(self) -> Person | None:
+        if not self.operator_rows:
+            return None
+        return _person(self.users, self.seed, self.operator_rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--per-user", type=int, default=1_000)
+    parser.add_argument("--operator-rows", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=1_000)
+    parser.add_argument("--operator-requests", type=int, default=20)
     parser.add_argument("--url", default=DEFAULT_SERVER)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -127,41 +151,59 @@ def main() -> None:
         "--reuse", metavar="NAME", help="measure database NAME, loaded before with --keep"
     )
     args = parser.parse_args()
+    scale = Scale(
+        args.users,
+        args.per_user,
+        args.operator_rows,
+        args.requests,
+        args.operator_requests,
+        args.seed,
+    )
     server = make_url(args.url).set(drivername="postgresql+psycopg")
     if args.reuse:
         url = server.set(database=args.reuse).render_as_string(hide_password=False)
-        lines = measured(url, args.users, args.requests, args.seed)
+        _print(measured(url, scale))
     elif args.keep:
-        url = _new_database(server, args.keep)
-        lines = run(url, args.users, args.per_user, args.requests, args.seed)
+        _print(run(_new_database(server, args.keep), scale))
     else:
         with scratch_database(args.url) as url:
-            for line in run(url, args.users, args.per_user, args.requests, args.seed):
-                print(line, flush=True)
-        return
+            _print(run(url, scale))
+
+
+def _print(lines: Iterator[str]) -> None:
     for line in lines:
         print(line, flush=True)
 
 
-def run(url: str, users: int, per_user: int, requests: int, seed: int) -> Iterator[str]:
+def run(url: str, scale: Scale) -> Iterator[str]:
     """Yields the report's lines; the last is the summary."""
     with _container(url) as container:
         upgrade(container.db.engine)
-        people = _people(users, seed)
+        people = scale.people()
+        operator = scale.operator()
         started = time.perf_counter()
-        rows = load(plain(url), people, per_user, seed)
+        rows = load(plain(url), [*people, *([operator] if operator else [])], scale.seed)
         seconds = time.perf_counter() - started
-        yield f"loaded {rows:,} transactions for {users:,} users in {seconds:,.1f} s"
+        yield f"loaded {rows:,} transactions for {len(people):,} users in {seconds:,.1f} s"
+        if operator:
+            yield f"  and one workspace of {operator.rows:,} more (an operator's)"
         started = time.perf_counter()
         roll_up(plain(url))
         yield f"rollups filled and analysed in {time.perf_counter() - started:,.1f} s"
-        yield from measure(container, people, requests, seed)
+        yield from measure_all(container, scale)
 
 
-def measured(url: str, users: int, requests: int, seed: int) -> Iterator[str]:
-    """The measurement alone, on a database loaded before (same ``--users`` and ``--seed``)."""
+def measured(url: str, scale: Scale) -> Iterator[str]:
+    """The measurement alone, on a database loaded before with the same scale and seed."""
     with _container(url) as container:
-        yield from measure(container, _people(users, seed), requests, seed)
+        yield from measure_all(container, scale)
+
+
+def measure_all(container: Container, scale: Scale) -> Iterator[str]:
+    operator = scale.operator()
+    if operator:
+        yield measure_operator(container, operator, scale.operator_requests)
+    yield from measure(container, scale.people(), scale.requests, scale.seed)
 
 
 @contextmanager
@@ -173,10 +215,6 @@ def _container(url: str) -> Iterator[Container]:
             yield container
         finally:
             container.close()
-
-
-def _people(users: int, seed: int) -> list[Person]:
-    return [_person(index, seed) for index in range(users)]
 
 
 def _new_database(server: URL, name: str) -> str:
@@ -195,15 +233,10 @@ def _uuid(kind: int, index: int, item: int = 0) -> UUID:
     return UUID(f"{index:08x}-{kind:04x}-4000-8000-{item:012x}")
 
 
-def _person(index: int, seed: int) -> Person:
+def _person(index: int, seed: int, rows: int) -> Person:
     rng = random.Random(seed * 1_000_003 + index)
-    return Person(
-        index,
-        _uuid(1, index),
-        _uuid(2, index),
-        rng.randint(30, 150) * 100,
-        rng.randint(8, 40) * 100,
-    )
+    salary, rent = rng.randint(30, 150) * 100, rng.randint(8, 40) * 100
+    return Person(index, _uuid(1, index), _uuid(2, index), salary, rent, rows)
 
 
 def _flat(seeds: tuple[CategorySeed, ...]) -> list[tuple[CategorySeed, CategorySeed | None]]:
@@ -218,7 +251,7 @@ CATEGORIES = _flat(TAXONOMY)
 SLUG_INDEX = {seed.slug: position for position, (seed, _) in enumerate(CATEGORIES)}
 
 
-def load(url: str, people: list[Person], per_user: int, seed: int) -> int:
+def load(url: str, people: list[Person], seed: int) -> int:
     counter = _Counter()
     tables: list[tuple[str, tuple[str, ...], Iterator[str]]] = [
         (
@@ -253,7 +286,7 @@ def load(url: str, people: list[Person], per_user: int, seed: int) -> int:
         ("categories", CATEGORY_COLUMNS, _category_lines(people)),
         ("accounts", ACCOUNT_COLUMNS, _account_lines(people)),
         ("budgets", BUDGET_COLUMNS, _budget_lines(people)),
-        ("transactions", TRANSACTION_COLUMNS, _transaction_lines(people, per_user, seed, counter)),
+        ("transactions", TRANSACTION_COLUMNS, _transaction_lines(people, seed, counter)),
     ]
     with psycopg.connect(url) as connection:
         for table, columns, lines in tables:
@@ -397,19 +430,17 @@ class _Counter:
     value = 0
 
 
-def _transaction_lines(
-    people: list[Person], per_user: int, seed: int, counter: _Counter
-) -> Iterator[str]:
+def _transaction_lines(people: list[Person], seed: int, counter: _Counter) -> Iterator[str]:
     """Month by month, every person's rows of the month sorted by day: a ledger in the order
     its rows arrived."""
-    purchases = max(1, round(per_user / MONTHS) - 9)
+    purchases = {p.index: max(1, round(p.rows / MONTHS) - 9) for p in people}
     rng = random.Random(seed)
     for offset in range(MONTHS):
         start = add_months(LAST_DAY, offset - MONTHS + 1)
         year, month = start.year, start.month
         rows: list[tuple[int, str]] = []
         for p in people:
-            rows.extend(_month(p, year, month, purchases, rng))
+            rows.extend(_month(p, year, month, purchases[p.index], rng))
         rows.sort(key=lambda row: row[0])
         for _, line in rows:
             counter.value += 1
@@ -478,7 +509,18 @@ def roll_up(url: str) -> None:
 # Measuring
 
 
-def measure(container: Container, people: list[Person], requests: int, seed: int) -> Iterator[str]:
+@dataclass
+class Timings:
+    rollups: list[float]
+    naive: list[float]
+    cached: list[float]
+
+
+def compare(container: Container, asked: list[Person], warm_up: int) -> Timings:
+    """The default dashboard's data for each person asked, in three passes over the same
+    people: from the product (rollups, cache off), from a GROUP BY over the transactions —
+    each pass in the cache state its own reads make, as each design would run — and the product
+    again with its cache on (nothing changed since: hits). The first two must agree."""
     rollups = container.analytics
     naive = AnalyticsService(
         container.unit_of_work, container.clock, None, cache_seconds=0, source=RawSource()
@@ -486,31 +528,51 @@ def measure(container: Container, people: list[Person], requests: int, seed: int
     cached = AnalyticsService(
         container.unit_of_work, container.clock, container.cache, cache_seconds=600
     )
+    requests = [_request(rollups, person) for person in asked]
+    timings = Timings([], [], [])
+    answers: list[list[dict[str, object]]] = []
+    for service, kept in ((rollups, timings.rollups), (naive, timings.naive)):
+        answered = []
+        for number, (caller, dashboard_id) in enumerate(requests):
+            elapsed, data = _timed(partial(service.dashboard_data, caller, dashboard_id))
+            answered.append(data.widgets)
+            if number >= warm_up:  # the first requests warm caches and plans
+                kept.append(elapsed)
+        answers.append(answered)
+    for person, fast, slow in zip(asked, *answers, strict=True):
+        if fast != slow:
+            raise AssertionError(f"rollups and transactions disagree for user {person.index}")
+    for caller, dashboard_id in requests:
+        cached.dashboard_data(caller, dashboard_id)
+        timings.cached.append(_timed(partial(cached.dashboard_data, caller, dashboard_id))[0])
+    return timings
+
+
+def _request(service: AnalyticsService, person: Person) -> tuple[Caller, UUID]:
+    caller = Caller(Principal(person.user_id, person.tenant_id, frozenset()), person.tenant_id)
+    return caller, service.dashboards(caller)[0].id
+
+
+def measure_operator(container: Container, operator: Person, requests: int) -> str:
+    """One workspace with many transactions: where a GROUP BY over raw rows has the most to
+    read, and the rollups the least."""
+    timings = compare(container, [operator] * requests, warm_up=min(3, requests - 1))
+    return (
+        f"operator workspace ({operator.rows:,} transactions): "
+        f"p50_ms={_percentile(timings.rollups, 50):.2f} "
+        f"p95_ms={_percentile(timings.rollups, 95):.2f} "
+        f"naive_p50_ms={_percentile(timings.naive, 50):.2f} "
+        f"naive_p95_ms={_percentile(timings.naive, 95):.2f}"
+    )
+
+
+def measure(container: Container, people: list[Person], requests: int, seed: int) -> Iterator[str]:
     rng = random.Random(seed)
     asked = [rng.choice(people) for _ in range(requests)]
-    fast: list[float] = []
-    slow: list[float] = []
-    hits: list[float] = []
-    for number, person in enumerate(asked):
-        caller = Caller(Principal(person.user_id, person.tenant_id, frozenset()), person.tenant_id)
-        dashboard_id = rollups.dashboards(caller)[0].id
-        order = [(rollups, fast), (naive, slow)]
-        rng.shuffle(order)
-        answers = []
-        for service, timings in order:
-            elapsed, data = _timed(partial(service.dashboard_data, caller, dashboard_id))
-            answers.append(data.widgets)
-            if number >= min(50, requests // 10):  # the first requests warm caches and plans
-                timings.append(elapsed)
-        if answers[0] != answers[1]:
-            raise AssertionError(
-                f"the rollups and the transactions disagree for user {person.index}"
-            )
-        cached.dashboard_data(caller, dashboard_id)
-        hits.append(_timed(partial(cached.dashboard_data, caller, dashboard_id))[0])
-    p50, p95 = _percentile(fast, 50), _percentile(fast, 95)
-    naive_p50, naive_p95 = _percentile(slow, 50), _percentile(slow, 95)
-    hit_p50, hit_p95 = _percentile(hits, 50), _percentile(hits, 95)
+    timings = compare(container, asked, warm_up=min(50, requests // 10))
+    p50, p95 = _percentile(timings.rollups, 50), _percentile(timings.rollups, 95)
+    naive_p50, naive_p95 = _percentile(timings.naive, 50), _percentile(timings.naive, 95)
+    hit_p50, hit_p95 = _percentile(timings.cached, 50), _percentile(timings.cached, 95)
     yield f"naive (GROUP BY over the transactions): p50_ms={naive_p50:.2f} p95_ms={naive_p95:.2f}"
     yield f"cached answer (nothing changed since): p50_ms={hit_p50:.2f} p95_ms={hit_p95:.2f}"
     yield f"answers compared: {len(asked)} (all equal)"

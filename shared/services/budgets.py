@@ -37,12 +37,11 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, delete, func, or_, select
 
 from events.budgets import BudgetAlert as BudgetAlertPayload
 from events.budgets import BudgetExceeded, BudgetThresholdReached
-from events.envelope import DomainEvent, EventMetadata
+from events.envelope import DomainEvent
 from events.imports import TransactionsImported
 from events.registry import payload
 from events.transactions import (
@@ -81,6 +80,7 @@ from shared.domain.transactions import MAX_AMOUNT
 from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
+from shared.services.raised_events import Origin, raised_event
 
 CONSUMER = "budgets"
 EVENT_TYPES = frozenset(
@@ -129,14 +129,6 @@ class BudgetProgress:
     progress: Progress
     currency: str
     thresholds: tuple[ThresholdState, ...]
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Who and what caused a recomputation: the metadata of the events it raises."""
-
-    user_id: UUID | None
-    correlation_id: str
 
 
 @dataclass(frozen=True)
@@ -205,7 +197,7 @@ class BudgetService:
                 )
                 uow.budgets.add(budget)
                 uow.flush()
-                recompute(uow, budget, [spec.period.period_of(today)], _origin(caller))
+                recompute(uow, budget, [spec.period.period_of(today)], Origin.of_caller(caller))
                 return budget.id
 
             created = create_once(uow, idempotency, create)
@@ -244,7 +236,7 @@ class BudgetService:
                 budget.period_starts = rule.starts.value
                 budget.period_day = rule.day
             uow.flush()
-            recompute(uow, budget, [rule.period_of(_today(uow))], _origin(caller))
+            recompute(uow, budget, [rule.period_of(_today(uow))], Origin.of_caller(caller))
             uow.commit()
             return budget
 
@@ -325,7 +317,7 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
         return
     children = _children(uow)
     today = _today(uow)
-    origin = _Origin(event.metadata.user_id, event.metadata.correlation_id)
+    origin = Origin.of_event(event)
     # Locked in id order, one at a time: no deadlock with another delivery doing the same.
     for candidate in sorted(budgets, key=lambda budget: budget.id):
         scope = _scope(candidate, children)
@@ -390,7 +382,7 @@ def recompute(
     uow: UnitOfWork,
     budget: Budget,
     periods: Iterable[Period],
-    origin: _Origin,
+    origin: Origin,
     *,
     scope: frozenset[UUID] | None = None,
     children: dict[UUID | None, list[UUID]] | None = None,
@@ -502,7 +494,7 @@ def spending(
 
 
 def _alert_event(
-    uow: UnitOfWork, budget: Budget, progress: Progress, threshold: int, origin: _Origin
+    uow: UnitOfWork, budget: Budget, progress: Progress, threshold: int, origin: Origin
 ) -> DomainEvent:
     kind = alert_type(threshold)
     model: type[BudgetAlertPayload] = (
@@ -520,33 +512,7 @@ def _alert_event(
         spent=progress.spent,
         percentage=progress.percentage,
     )
-    return DomainEvent(
-        type=kind,
-        aggregate_id=budget.id,
-        aggregate_type=AGGREGATE,
-        version=_next_event_version(uow, budget),
-        timestamp=uow.now(),
-        data=data.model_dump(mode="json", by_alias=True),
-        metadata=EventMetadata(
-            user_id=origin.user_id,
-            tenant_id=budget.tenant_id,
-            correlation_id=origin.correlation_id,
-        ),
-    )
-
-
-def _next_event_version(uow: UnitOfWork, budget: Budget) -> int:
-    """One more than the budget's last event. Written without the ORM: an alert is not a
-    change of the budget's definition, so its ETag (``version``) stays."""
-    version = budget.event_version + 1
-    table: Any = Budget.__table__
-    uow.session.execute(
-        update(table)
-        .where(table.c.tenant_id == budget.tenant_id, table.c.id == budget.id)
-        .values(event_version=version)
-    )
-    set_committed_value(budget, "event_version", version)
-    return version
+    return raised_event(uow, budget, kind=kind, aggregate_type=AGGREGATE, data=data, origin=origin)
 
 
 def _children(uow: UnitOfWork) -> dict[UUID | None, list[UUID]]:
@@ -578,10 +544,6 @@ def _today(uow: UnitOfWork) -> date:
     assert uow.tenant_id is not None
     timezone = uow.tenants.get(uow.tenant_id).timezone
     return uow.now().astimezone(ZoneInfo(timezone)).date()
-
-
-def _origin(caller: Caller) -> _Origin:
-    return _Origin(caller.user_id, caller.correlation_id)
 
 
 # Validation

@@ -38,10 +38,9 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import delete, func, select
 
-from events.envelope import DomainEvent, EventMetadata
+from events.envelope import DomainEvent
 from events.goals import GoalMilestone as GoalMilestonePayload
 from events.goals import GoalMilestoneReached, GoalReached
 from events.imports import TransactionsImported
@@ -79,6 +78,7 @@ from shared.domain.transactions import MAX_AMOUNT
 from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
+from shared.services.raised_events import Origin, raised_event
 
 CONSUMER = "goals"
 EVENT_TYPES = frozenset(
@@ -129,14 +129,6 @@ class GoalView:
     pace_from: date
     pace_to: date
     milestones: tuple[MilestoneState, ...]
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Who and what caused a recomputation: the metadata of the events it raises."""
-
-    user_id: UUID | None
-    correlation_id: str
 
 
 @dataclass(frozen=True)
@@ -212,7 +204,7 @@ class GoalService:
                 )
                 uow.goals.add(goal)
                 uow.flush()
-                recompute(uow, goal, _origin(caller))
+                recompute(uow, goal, Origin.of_caller(caller))
                 return goal.id
 
             created = create_once(uow, idempotency, create)
@@ -254,7 +246,7 @@ class GoalService:
             goal.currency = checked.currency
             goal.milestones = list(checked.milestones)
             uow.flush()
-            recompute(uow, goal, _origin(caller))
+            recompute(uow, goal, Origin.of_caller(caller))
             uow.commit()
             return goal
 
@@ -365,7 +357,7 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
     touches = _touches(event)
     if not touches:
         return
-    origin = _Origin(event.metadata.user_id, event.metadata.correlation_id)
+    origin = Origin.of_event(event)
     # Locked in id order, one at a time: no deadlock with another delivery doing the same.
     for candidate in sorted(uow.goals.list(), key=lambda goal: goal.id):
         scope = _scope(uow, candidate)
@@ -415,7 +407,7 @@ def _affects(goal: Goal, scope: frozenset[UUID], touch: _Touch) -> bool:
 # Recomputation
 
 
-def recompute(uow: UnitOfWork, goal: Goal, origin: _Origin) -> None:
+def recompute(uow: UnitOfWork, goal: Goal, origin: Origin) -> None:
     """Measures ``goal`` from the stored transactions and fires or re-arms its milestones. The
     caller holds the goal's lock (``uow.goals.get(…, lock=True)``) or has just created it."""
     amount = saved(uow, goal, _scope(uow, goal))
@@ -448,7 +440,7 @@ def recompute(uow: UnitOfWork, goal: Goal, origin: _Origin) -> None:
 
 
 def _milestone_event(
-    uow: UnitOfWork, goal: Goal, milestone: int, amount: Decimal, origin: _Origin
+    uow: UnitOfWork, goal: Goal, milestone: int, amount: Decimal, origin: Origin
 ) -> DomainEvent:
     kind = milestone_event(milestone)
     model: type[GoalMilestonePayload] = (
@@ -468,33 +460,7 @@ def _milestone_event(
         target_date=goal.target_date,
         reached_at=uow.now(),
     )
-    return DomainEvent(
-        type=kind,
-        aggregate_id=goal.id,
-        aggregate_type=AGGREGATE,
-        version=_next_event_version(uow, goal),
-        timestamp=uow.now(),
-        data=data.model_dump(mode="json", by_alias=True),
-        metadata=EventMetadata(
-            user_id=origin.user_id,
-            tenant_id=goal.tenant_id,
-            correlation_id=origin.correlation_id,
-        ),
-    )
-
-
-def _next_event_version(uow: UnitOfWork, goal: Goal) -> int:
-    """One more than the goal's last event. Written without the ORM: a milestone is not a
-    change of the goal's definition, so its ETag (``version``) stays."""
-    version = goal.event_version + 1
-    table: Any = Goal.__table__
-    uow.session.execute(
-        update(table)
-        .where(table.c.tenant_id == goal.tenant_id, table.c.id == goal.id)
-        .values(event_version=version)
-    )
-    set_committed_value(goal, "event_version", version)
-    return version
+    return raised_event(uow, goal, kind=kind, aggregate_type=AGGREGATE, data=data, origin=origin)
 
 
 def _today(uow: UnitOfWork) -> date:
@@ -502,10 +468,6 @@ def _today(uow: UnitOfWork) -> date:
     assert uow.tenant_id is not None
     timezone = uow.tenants.get(uow.tenant_id).timezone
     return uow.now().astimezone(ZoneInfo(timezone)).date()
-
-
-def _origin(caller: Caller) -> _Origin:
-    return _Origin(caller.user_id, caller.correlation_id)
 
 
 # Validation
