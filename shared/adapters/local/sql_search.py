@@ -9,6 +9,7 @@ it scores differ (migration 0010 made the tables).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -54,7 +55,7 @@ CHUNK = 500
 _FTS = table("search_fts", column("rowid"), column("document"))
 
 
-class SqlSearchIndex:
+class SqlSearchIndex(ABC):
     """What both engines share; subclasses say how text is stored, matched and scored."""
 
     def upsert(
@@ -116,20 +117,25 @@ class SqlSearchIndex:
             "document": self._document(document),
         }
 
+    @abstractmethod
     def _upsert(self, rows: list[dict[str, Any]]) -> Any:
-        raise NotImplementedError
+        """The rows written or replaced, in the engine's dialect (INSERT … ON CONFLICT)."""
 
+    @abstractmethod
     def _document(self, document: SearchDocument) -> Any:
-        raise NotImplementedError
+        """A document's indexed form: a tsvector, or the FTS5 text of its stems."""
 
+    @abstractmethod
     def _matches(self, text: str) -> ColumnElement[bool]:
-        raise NotImplementedError
+        """The condition that a row holds every word of ``text``."""
 
+    @abstractmethod
     def _score(self, text: str) -> ColumnElement[float]:
-        raise NotImplementedError
+        """How well a matching row matches (higher is better)."""
 
+    @abstractmethod
     def _month(self) -> ColumnElement[str]:
-        raise NotImplementedError
+        """The first day of a row's month, as text (the month facet's key)."""
 
 
 class PostgresSearchIndex(SqlSearchIndex):
