@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
@@ -436,6 +436,8 @@ def to_json(value: Any) -> Any:
         return [to_json(item) for item in value]
     if isinstance(value, Decimal):
         return format(value.quantize(Decimal("0.0001")).normalize(), "f")
-    if isinstance(value, date | datetime | UUID):
-        return str(value) if not isinstance(value, date) else value.isoformat()
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
     return value
