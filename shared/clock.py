@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 class SystemClock:
@@ -29,3 +30,8 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The date it is at ``now`` in ``timezone`` (a workspace's or a person's)."""
+    return now.astimezone(ZoneInfo(timezone)).date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from events.envelope import DomainEvent
+from shared.clock import local_today
 from shared.db.bulk import BulkWriter, bulk_writer
 from shared.db.engine import Database
 from shared.db.models import OutboxEvent
@@ -129,6 +130,11 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self._db.clock.now()
+
+    def today(self) -> date:
+        """Today in the workspace's time zone."""
+        assert self.tenant_id is not None, "a workspace's today needs the workspace"
+        return local_today(self.now(), self.tenants.get(self.tenant_id).timezone)
 
     def flush(self) -> None:
         self.session.flush()

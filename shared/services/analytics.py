@@ -18,7 +18,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
@@ -36,6 +35,7 @@ from shared.analytics.query import (
 from shared.analytics.rollups import claim_reflected_events, fill_statements
 from shared.analytics.sources import RollupSource, Source
 from shared.analytics.widgets import DEFAULT_NAME, DEFAULT_WIDGETS, Widget, check_widgets
+from shared.clock import local_today
 from shared.db.engine import Database
 from shared.db.models import (
     Account,
@@ -52,14 +52,13 @@ from shared.domain.errors import (
     FieldIssue,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
-    VersionConflict,
 )
 from shared.domain.money import is_currency
 from shared.ports import Cache, Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.activity import bump_generation
 from shared.services.budgets import BudgetProgress, Spending, progress_of_all
+from shared.services.versions import check_version
 
 _log = logging.getLogger(__name__)
 DEFAULT_DASHBOARD_NAMESPACE = UUID("6f1d0c0e-3c55-4d0b-9a59-2f6a4f0c8e11")
@@ -227,7 +226,7 @@ class AnalyticsService:
                 uow.session.add(stored)
                 created = True
             else:
-                _check_version(stored, expected_version)
+                check_version("dashboard", stored.version, expected_version, required=True)
                 stored.name, stored.widgets, stored.updated_at = name, checked, now
                 stored.version += 1
                 created = False
@@ -241,7 +240,7 @@ class AnalyticsService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             stored = self._find(uow, caller, dashboard_id, saved_only=True)
-            _check_version(stored, expected_version)
+            check_version("dashboard", stored.version, expected_version, required=True)
             uow.session.delete(stored)
             uow.commit()
 
@@ -259,7 +258,7 @@ class AnalyticsService:
             authorize(uow, caller, Need.READ)
             dashboard = self._find(uow, caller, dashboard_id)
             tenant = uow.tenants.get(caller.tenant_id)
-            today = self._clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
+            today = local_today(self._clock.now(), tenant.timezone)
             start = start or today.replace(day=1)
             end = end or month_end(start if start > today else today)
             check_range(start, end, None)
@@ -398,18 +397,6 @@ def count_changes_to_shown_rows(db: Database) -> None:
             bump_generation(session, tenant_id, db.clock.now())
 
     db.before_flush(before_flush)
-
-
-def _check_version(dashboard: Dashboard, expected: int | None) -> None:
-    if expected is None:
-        raise PreconditionRequired(
-            f"dashboard {dashboard.id} exists: send If-Match with the version you read"
-        )
-    if expected != dashboard.version:
-        raise VersionConflict(
-            f"dashboard {dashboard.id} is at version {dashboard.version}",
-            current_version=dashboard.version,
-        )
 
 
 def _generation(uow: UnitOfWork, tenant_id: UUID) -> int:

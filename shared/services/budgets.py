@@ -35,7 +35,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, or_, select
 
@@ -72,8 +71,6 @@ from shared.domain.errors import (
     FieldIssue,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
-    VersionConflict,
 )
 from shared.domain.money import Money, currency_exponent, is_currency
 from shared.domain.transactions import MAX_AMOUNT
@@ -81,6 +78,7 @@ from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
 from shared.services.raised_events import Origin, raised_event
+from shared.services.versions import check_version
 
 CONSUMER = "budgets"
 EVENT_TYPES = frozenset(
@@ -178,7 +176,7 @@ class BudgetService:
                     thresholds=spec.thresholds,
                     check_category=True,
                 )
-                today = _today(uow)
+                today = uow.today()
                 budget = Budget(
                     id=uuid4(),
                     tenant_id=caller.tenant_id,
@@ -215,7 +213,7 @@ class BudgetService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             budget = uow.budgets.get(budget_id, lock=True)
-            _check_version(budget, expected_version, required=True)
+            check_version("budget", budget.version, expected_version, required=True)
             rule: PeriodRule = changes.get("period", rule_of(budget))
             thresholds = _check(
                 uow,
@@ -236,7 +234,7 @@ class BudgetService:
                 budget.period_starts = rule.starts.value
                 budget.period_day = rule.day
             uow.flush()
-            recompute(uow, budget, [rule.period_of(_today(uow))], Origin.of_caller(caller))
+            recompute(uow, budget, [rule.period_of(uow.today())], Origin.of_caller(caller))
             uow.commit()
             return budget
 
@@ -245,7 +243,7 @@ class BudgetService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             budget = uow.budgets.get(budget_id, lock=True)
-            _check_version(budget, expected_version, required=False)
+            check_version("budget", budget.version, expected_version, required=False)
             uow.session.execute(
                 delete(BudgetAlert).where(
                     BudgetAlert.tenant_id == caller.tenant_id, BudgetAlert.budget_id == budget.id
@@ -260,7 +258,7 @@ class BudgetService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             budget = uow.budgets.get(budget_id)
-            return progress_of(uow, budget, on or _today(uow), _children(uow))
+            return progress_of(uow, budget, on or uow.today(), _children(uow))
 
 
 Spending = Callable[[Budget, date, date, frozenset[UUID] | None], Decimal]
@@ -316,7 +314,7 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
     if not budgets:
         return
     children = _children(uow)
-    today = _today(uow)
+    today = uow.today()
     origin = Origin.of_event(event)
     # Locked in id order, one at a time: no deadlock with another delivery doing the same.
     for candidate in sorted(budgets, key=lambda budget: budget.id):
@@ -395,7 +393,7 @@ def recompute(
     rule = rule_of(budget)
     first = rule.period_of(budget.starts_on)
     thresholds = tuple(budget.thresholds)
-    today = _today(uow)
+    today = uow.today()
     for period in sorted(set(periods)):
         if period.start < first.start:
             continue
@@ -539,13 +537,6 @@ def _scope(budget: Budget, children: dict[UUID | None, list[UUID]]) -> frozenset
     return frozenset(found)
 
 
-def _today(uow: UnitOfWork) -> date:
-    """Today in the workspace's time zone."""
-    assert uow.tenant_id is not None
-    timezone = uow.tenants.get(uow.tenant_id).timezone
-    return uow.now().astimezone(ZoneInfo(timezone)).date()
-
-
 # Validation
 
 
@@ -600,18 +591,3 @@ def _check(
             issues=issues,
         )
     return ordered
-
-
-def _check_version(budget: Budget, expected: int | None, *, required: bool) -> None:
-    if expected is None:
-        if required:
-            raise PreconditionRequired(
-                "send the version you last read (If-Match header or a version field)"
-            )
-        return
-    if expected != budget.version:
-        raise VersionConflict(
-            f"the budget is at version {budget.version}, not {expected}; "
-            "reload it and apply your change again",
-            current_version=budget.version,
-        )

@@ -36,7 +36,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
@@ -59,8 +58,6 @@ from shared.domain.errors import (
     FieldIssue,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
-    VersionConflict,
 )
 from shared.domain.goals import (
     DEFAULT_MILESTONES,
@@ -79,6 +76,7 @@ from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.idempotency import Created, IdempotencyRequest, create_once
 from shared.services.raised_events import Origin, raised_event
+from shared.services.versions import check_version
 
 CONSUMER = "goals"
 EVENT_TYPES = frozenset(
@@ -177,7 +175,7 @@ class GoalService:
             authorize(uow, caller, Need.WRITE)
 
             def create() -> UUID:
-                starts_on = spec.starts_on or _today(uow)
+                starts_on = spec.starts_on or uow.today()
                 checked = _check(
                     uow,
                     target_amount=spec.target_amount,
@@ -223,7 +221,7 @@ class GoalService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             goal = uow.goals.get(goal_id, lock=True)
-            _check_version(goal, expected_version, required=True)
+            check_version("goal", goal.version, expected_version, required=True)
             account_id, category_id = _measure_after(goal, changes)
             currency = changes.get("currency")
             if currency is None and "account_id" not in changes:
@@ -255,7 +253,7 @@ class GoalService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             goal = uow.goals.get(goal_id, lock=True)
-            _check_version(goal, expected_version, required=False)
+            check_version("goal", goal.version, expected_version, required=False)
             uow.session.execute(
                 delete(GoalMilestone).where(
                     GoalMilestone.tenant_id == caller.tenant_id, GoalMilestone.goal_id == goal.id
@@ -269,7 +267,7 @@ class GoalService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             goal = uow.goals.get(goal_id)
-            return view_of(uow, goal, _today(uow))
+            return view_of(uow, goal, uow.today())
 
 
 def view_of(uow: UnitOfWork, goal: Goal, as_of: date) -> GoalView:
@@ -463,13 +461,6 @@ def _milestone_event(
     return raised_event(uow, goal, kind=kind, aggregate_type=AGGREGATE, data=data, origin=origin)
 
 
-def _today(uow: UnitOfWork) -> date:
-    """Today in the workspace's time zone."""
-    assert uow.tenant_id is not None
-    timezone = uow.tenants.get(uow.tenant_id).timezone
-    return uow.now().astimezone(ZoneInfo(timezone)).date()
-
-
 # Validation
 
 
@@ -586,18 +577,3 @@ def _amount_issues(amount: Decimal, currency: str) -> list[FieldIssue]:
 def _base_currency(uow: UnitOfWork) -> str:
     assert uow.tenant_id is not None
     return uow.tenants.get(uow.tenant_id).base_currency
-
-
-def _check_version(goal: Goal, expected: int | None, *, required: bool) -> None:
-    if expected is None:
-        if required:
-            raise PreconditionRequired(
-                "send the version you last read (If-Match header or a version field)"
-            )
-        return
-    if expected != goal.version:
-        raise VersionConflict(
-            f"the goal is at version {goal.version}, not {expected}; "
-            "reload it and apply your change again",
-            current_version=goal.version,
-        )

@@ -22,7 +22,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -51,6 +50,7 @@ from shared.analytics.query import (
     month_end,
 )
 from shared.analytics.sources import RollupSource, Source, merchant_of
+from shared.clock import local_today
 from shared.db.models import Category, Transaction
 from shared.domain.analytics import EXPENSE
 from shared.domain.errors import FieldIssue, InvalidInput
@@ -115,7 +115,7 @@ class InsightService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             tenant = uow.tenants.get(caller.tenant_id)
-            today = self._clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
+            today = local_today(self._clock.now(), tenant.timezone)
             month = check_month(month, today)
             categories = {category.id: category for category in uow.categories.all()}
             reader = _Reader(uow.session, caller.tenant_id, tenant.base_currency, self._source)

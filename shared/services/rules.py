@@ -39,8 +39,6 @@ from shared.domain.errors import (
     FieldIssue,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
-    VersionConflict,
 )
 from shared.domain.pagination import Cursor
 from shared.domain.transactions import CategorySource
@@ -50,6 +48,7 @@ from shared.services.idempotency import Created, IdempotencyRequest, create_once
 from shared.services.learning import learned_ahead_of
 from shared.services.tags import tags_named
 from shared.services.transaction_events import record_changes, snapshot
+from shared.services.versions import check_version
 
 PREVIEW_SORT = "-booked_on"
 """Previews list the newest transactions first; their cursors are those of that sort."""
@@ -163,7 +162,7 @@ class RuleService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             rule = uow.rules.get(rule_id)
-            _check_version(rule, expected_version, required=True)
+            check_version("rule", rule.version, expected_version, required=True)
             current = rule_of(rule)
             conditions: tuple[Condition, ...] = changes.get("conditions", current.conditions)
             actions: Actions = changes.get("actions", current.actions)
@@ -190,7 +189,7 @@ class RuleService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             rule = uow.rules.get(rule_id)
-            _check_version(rule, expected_version, required=False)
+            check_version("rule", rule.version, expected_version, required=False)
             others = [other for other in uow.rules.list() if other.id != rule.id]
             uow.rules.delete(rule)
             _place(others, None, None)
@@ -337,21 +336,6 @@ def _with_tags(uow: UnitOfWork, actions: Actions) -> Actions:
     assert uow.tenant_id is not None
     tags = tags_named(uow, uow.tenant_id, actions.tags)
     return replace(actions, tags=tuple(tag.name for tag in tags))
-
-
-def _check_version(rule: CategorisationRule, expected: int | None, *, required: bool) -> None:
-    if expected is None:
-        if required:
-            raise PreconditionRequired(
-                "send the version you last read (If-Match header or a version field)"
-            )
-        return
-    if expected != rule.version:
-        raise VersionConflict(
-            f"the rule is at version {rule.version}, not {expected}; "
-            "reload it and apply your change again",
-            current_version=rule.version,
-        )
 
 
 def _place(

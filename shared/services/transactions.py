@@ -29,8 +29,6 @@ from shared.domain.errors import (
     FieldIssue,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
-    VersionConflict,
 )
 from shared.domain.money import Money, currency_exponent
 from shared.domain.pagination import Page
@@ -51,6 +49,7 @@ from shared.services.learning import remember
 from shared.services.rules import for_import
 from shared.services.tags import tags_named
 from shared.services.transaction_events import record_changes, snapshot, transaction_event
+from shared.services.versions import check_version
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ class TransactionService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             transaction = uow.transactions.get(transaction_id)
-            _check_version(transaction, expected_version, required=True)
+            check_version("transaction", transaction.version, expected_version, required=True)
             by_hand = "category_id" in changes and "category_source" not in changes
             if by_hand and changes["category_id"] is not None:
                 changes = {
@@ -164,7 +163,7 @@ class TransactionService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.WRITE)
             transaction = uow.transactions.get(transaction_id)
-            _check_version(transaction, expected_version, required=False)
+            check_version("transaction", transaction.version, expected_version, required=False)
             data = TransactionDeleted(transaction=snapshot(transaction))
             uow.record(
                 transaction_event(
@@ -417,21 +416,6 @@ def _set_tags(uow: UnitOfWork, transaction: Transaction, names: Sequence[str]) -
         )
         for tag in tags
     ]
-
-
-def _check_version(transaction: Transaction, expected: int | None, *, required: bool) -> None:
-    if expected is None:
-        if required:
-            raise PreconditionRequired(
-                "send the version you last read (If-Match header or a version field)"
-            )
-        return
-    if expected != transaction.version:
-        raise VersionConflict(
-            f"the transaction is at version {transaction.version}, not {expected}; "
-            "reload it and apply your change again",
-            current_version=transaction.version,
-        )
 
 
 def _invalid(field_name: str, message: str) -> InvalidInput:
