@@ -48,9 +48,15 @@ def effective_role(principal: Principal, membership_role: Role) -> Role:
 def authorize(uow: UnitOfWork, caller: Caller, need: Need) -> Role:
     """Raises NotFound for a workspace the caller is not in: its existence is not disclosed."""
     membership = uow.memberships.find(caller.tenant_id, caller.user_id)
-    if membership is None:
+    return allowed_role(caller, membership.role if membership else None, need)
+
+
+def allowed_role(caller: Caller, membership_role: str | None, need: Need) -> Role:
+    """:func:`authorize` for a membership role read by the caller's own query (``None``: not a
+    member)."""
+    if membership_role is None:
         raise NotFound(f"workspace {caller.tenant_id} not found", resource="workspace")
-    role = effective_role(caller.principal, Role(membership.role))
+    role = effective_role(caller.principal, Role(membership_role))
     allowed = {
         Need.READ: True,
         Need.WRITE: role.can_write(),

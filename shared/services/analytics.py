@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -43,8 +44,10 @@ from shared.db.models import (
     Budget,
     Category,
     Dashboard,
+    Membership,
     MerchantRollup,
     Rollup,
+    Tenant,
 )
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import (
@@ -55,7 +58,7 @@ from shared.domain.errors import (
 )
 from shared.domain.money import is_currency
 from shared.ports import Cache, Clock
-from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
+from shared.services.access import Caller, Need, UnitOfWorkFactory, allowed_role, authorize
 from shared.services.activity import bump_generation
 from shared.services.budgets import BudgetProgress, Spending, progress_of_all
 from shared.services.versions import check_version
@@ -255,15 +258,17 @@ class AnalyticsService:
         """Every widget's data for the period (default: this month in the workspace's time
         zone), from the cache when nothing it depends on changed."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
-            authorize(uow, caller, Need.READ)
-            dashboard = self._find(uow, caller, dashboard_id)
-            tenant = uow.tenants.get(caller.tenant_id)
-            today = local_today(self._clock.now(), tenant.timezone)
+            # One statement for everything a cached answer needs: opening a dashboard whose
+            # data did not change is this query and a cache read.
+            context = _dashboard_context(uow.session, caller, dashboard_id)
+            allowed_role(caller, context.role, Need.READ)
+            dashboard = context.dashboard or self._default_named(caller, dashboard_id)
+            today = local_today(self._clock.now(), context.timezone)
             start = start or today.replace(day=1)
             end = end or month_end(start if start > today else today)
             check_range(start, end, None)
-            currency = self._currency(uow, caller, currency or tenant.base_currency)
-            generation = _generation(uow, caller.tenant_id)
+            currency = self._currency(uow, caller, currency or context.base_currency)
+            generation = context.generation
             key = _cache_key(caller, dashboard, (start, end, currency, today, generation))
             hit = self._cache.get(key) if self._cache else None
             if hit is not None:
@@ -286,9 +291,11 @@ class AnalyticsService:
         for category in categories.values():
             children.setdefault(category.parent_id, []).append(category.id)
 
+        # Read only for a dashboard that shows budgets, and once: the planning pass asks too.
+        budgets = cache(uow.budgets.list)
+
         def progress(spent: Spending) -> list[BudgetProgress]:
-            budgets = uow.budgets.list()  # only for a dashboard that shows them
-            return progress_of_all(uow, budgets, today, children, spent)
+            return progress_of_all(uow, budgets(), today, children, spent)
 
         return Board(
             uow.session,
@@ -325,10 +332,17 @@ class AnalyticsService:
             and stored.user_id == caller.user_id
         ):
             return stored
-        default = self._default(caller)
-        if stored is None and not saved_only and dashboard_id == default.id:
-            return default
+        if stored is None and not saved_only:
+            return self._default_named(caller, dashboard_id)
         raise NotFound(f"dashboard {dashboard_id} not found", resource="dashboard")
+
+    def _default_named(self, caller: Caller, dashboard_id: UUID) -> Dashboard:
+        """The caller's default dashboard when ``dashboard_id`` is its id (it is saved by no
+        one until it is changed), else NotFound."""
+        default = self._default(caller)
+        if dashboard_id != default.id:
+            raise NotFound(f"dashboard {dashboard_id} not found", resource="dashboard")
+        return default
 
     # Rebuilding
 
@@ -399,11 +413,46 @@ def count_changes_to_shown_rows(db: Database) -> None:
     db.before_flush(before_flush)
 
 
-def _generation(uow: UnitOfWork, tenant_id: UUID) -> int:
-    value = uow.session.scalar(
-        select(AnalyticsGeneration.generation).where(AnalyticsGeneration.tenant_id == tenant_id)
-    )
-    return int(value or 0)
+@dataclass(frozen=True)
+class _DashboardContext:
+    role: str | None
+    """The caller's membership role; None when not a member."""
+    timezone: str
+    base_currency: str
+    generation: int
+    dashboard: Dashboard | None
+    """The saved dashboard asked for, when it is the caller's."""
+
+
+def _dashboard_context(session: Session, caller: Caller, dashboard_id: UUID) -> _DashboardContext:
+    """The workspace, the caller's membership, the rollup generation and the saved dashboard,
+    in one round trip. A workspace that does not exist reads like one the caller is not in."""
+    row = session.execute(
+        select(
+            Tenant.timezone,
+            Tenant.base_currency,
+            Membership.role,
+            AnalyticsGeneration.generation,
+            Dashboard,
+        )
+        .select_from(Tenant)
+        .outerjoin(
+            Membership,
+            (Membership.tenant_id == Tenant.id) & (Membership.user_id == caller.user_id),
+        )
+        .outerjoin(AnalyticsGeneration, AnalyticsGeneration.tenant_id == Tenant.id)
+        .outerjoin(
+            Dashboard,
+            (Dashboard.tenant_id == Tenant.id)
+            & (Dashboard.id == dashboard_id)
+            & (Dashboard.user_id == caller.user_id),
+        )
+        .where(Tenant.id == caller.tenant_id)
+    ).one_or_none()
+    if row is None:
+        return _DashboardContext(None, "UTC", "BRL", 0, None)
+    timezone, base_currency, role, generation, dashboard = row
+    return _DashboardContext(role, timezone, base_currency, int(generation or 0), dashboard)
 
 
 def _cache_key(caller: Caller, dashboard: Dashboard, *parts: Any) -> str:
