@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from events.anomalies import PAYLOADS as ANOMALY_PAYLOADS
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
 from events.goals import PAYLOADS as GOAL_PAYLOADS
@@ -35,6 +36,7 @@ REGISTRY: dict[tuple[str, int], type[BaseModel]] = {
             **GOAL_PAYLOADS,
             **NOTIFICATION_PAYLOADS,
             **REPORT_PAYLOADS,
+            **ANOMALY_PAYLOADS,
         }.items()
     )
 }
@@ -47,6 +49,7 @@ AGGREGATES: dict[str, str] = {
     **dict.fromkeys(GOAL_PAYLOADS, "Goal"),
     **dict.fromkeys(NOTIFICATION_PAYLOADS, "Notification"),
     **dict.fromkeys(REPORT_PAYLOADS, "Report"),
+    **dict.fromkeys(ANOMALY_PAYLOADS, "Anomaly"),
 }
 """Event type → the aggregate type that emits it."""
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from events.anomalies import AnomalyDetected
 from events.budgets import BudgetExceeded, BudgetThresholdReached
 from events.envelope import DomainEvent, EventMetadata
 from events.goals import GoalMilestoneReached, GoalReached
@@ -43,6 +44,8 @@ FOOD = UUID("e5f4d3c2-b1a0-4f9e-8d7c-6b5a4f3e2d1c")
 REPORT = UUID("d2c4e6f8-0a1b-4c3d-8e5f-7a9b1c3d5e7f")
 GOAL = UUID("9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a")
 SAVINGS = UUID("4b3a2f1e-0d9c-4b8a-9f7e-6d5c4b3a2f1e")
+ANOMALY = UUID("2a4c6e8f-1b3d-4f5a-8c7e-9d0b1a2c3e4f")
+ORIGINAL = UUID("f1e2d3c4-b5a6-4978-8a6b-5c4d3e2f1a0b")
 AT = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
 
 
@@ -137,6 +140,28 @@ def _payloads() -> dict[str, BaseModel]:
             url=f"https://fluxo-lake.s3.amazonaws.com/reports/{TENANT}/{USER}/2026-11/report.html",
             expires_at=datetime(2026, 12, 12, 9, 0, tzinfo=UTC),
         ),
+        "AnomalyDetected": AnomalyDetected(
+            anomaly_id=ANOMALY,
+            transaction_id=TRANSACTION,
+            account_id=ACCOUNT,
+            kind="duplicate",
+            booked_on=date(2026, 12, 3),
+            amount=Decimal("-42.50"),
+            currency="BRL",
+            counterparty="iFood",
+            score=2.0,
+            evidence={
+                "line_id": str(TRANSACTION),
+                "date": "2026-12-03",
+                "amount": "-42.50",
+                "counterparty": "iFood",
+                "category": "food_delivery",
+                "account": str(ACCOUNT),
+                "original_line_id": str(ORIGINAL),
+                "original_date": "2026-12-03",
+                "days_apart": 0,
+            },
+        ),
         "ImportCompleted": ImportCompleted(
             import_id=IMPORT,
             account_id=ACCOUNT,
@@ -210,11 +235,12 @@ def samples() -> dict[str, DomainEvent]:
                 "Budget": BUDGET,
                 "Goal": GOAL,
                 "Notification": NOTIFICATION,
+                "Anomaly": ANOMALY,
             }.get(aggregate, IMPORT),
             aggregate_type=aggregate,
             version=1
             if event_type in ("TransactionCreated", "TransactionsImported")
-            or aggregate == "Notification"
+            or aggregate in ("Notification", "Anomaly")
             else 2,
             timestamp=AT,
             data=data.model_dump(mode="json", by_alias=True),

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from events.anomalies import PAYLOADS as ANOMALY_PAYLOADS
 from events.budgets import PAYLOADS as BUDGET_PAYLOADS
 from events.envelope import DomainEvent
 from events.goals import PAYLOADS as GOAL_PAYLOADS
@@ -29,6 +30,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         **GOAL_PAYLOADS,
         **NOTIFICATION_PAYLOADS,
         **REPORT_PAYLOADS,
+        **ANOMALY_PAYLOADS,
     }
     for name, model in sorted(payloads.items()):
         schemas[f"{name}.json"] = _schema(_wire_schema(model), name)

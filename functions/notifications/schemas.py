@@ -23,6 +23,7 @@ AlertEvent = Literal[
     "BudgetExceeded",
     "GoalMilestoneReached",
     "GoalReached",
+    "AnomalyDetected",
     "WeeklyReport",
 ]
 assert set(AlertEvent.__args__) == set(PREFERENCE_EVENTS)  # type: ignore[attr-defined]
@@ -77,8 +78,9 @@ class PreferencesIn(RequestBody):
     events: list[AlertEvent] = Field(
         default_factory=_all_alerts,
         max_length=len(PREFERENCE_EVENTS),
-        description="The alerts you want; empty: none. WeeklyReport: a weekly report as well "
-        "as the monthly one (by e-mail, like the monthly).",
+        description="The alerts you want; empty: none. AnomalyDetected: unusual transactions "
+        "(not on by default). WeeklyReport: a weekly report as well as the monthly one (by "
+        "e-mail, like the monthly).",
     )
     channels: list[Channel] = Field(
         default_factory=lambda: [Channel.EMAIL],

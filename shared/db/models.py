@@ -666,6 +666,42 @@ class GoalMilestone(Base):
     )
 
 
+class Anomaly(Base):
+    """A transaction the anomaly detector found unusual (``shared.services.anomalies``): one row
+    per transaction and kind, so a replayed event or a re-judged line never flags it twice. The
+    reason is rendered from ``evidence`` in the reader's language; deleting the transaction
+    deletes its anomalies."""
+
+    __tablename__ = "anomalies"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    transaction_id: Mapped[UUID]
+    account_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(String(32))
+    """outlier, new_merchant_large, duplicate, card_spike, price_rise."""
+    booked_on: Mapped[date] = mapped_column(Date)
+    """The transaction's, when it was judged: what the list's date filters read."""
+    score: Mapped[Decimal] = mapped_column(Numeric(10, 4))
+    """1 at the detector's threshold; higher is stranger."""
+    evidence: Mapped[dict[str, Any]]
+    """The numbers and transaction ids behind the reason (``shared.anomalies.reasons``)."""
+    detected_at: Mapped[datetime]
+    dismissed_at: Mapped[datetime | None]
+    """Set when a member dismissed it (known, expected); kept, so it is not raised again."""
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "transaction_id", "kind"),
+        ForeignKeyConstraint(
+            ["tenant_id", "transaction_id"],
+            ["transactions.tenant_id", "transactions.id"],
+            ondelete="CASCADE",
+        ),
+        Index(None, "tenant_id", "booked_on"),
+    )
+
+
 class NotificationPreference(Base):
     """What a person wants to be told, and where (``shared.services.notifications``). Global,
     like the person: one row per user, whatever workspaces they are in. Absent: the defaults
@@ -825,6 +861,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "budget_alerts",
     "goals",
     "goal_milestones",
+    "anomalies",
     "notifications",
     "notification_outbox",
     "search_documents",

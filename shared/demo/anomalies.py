@@ -1,7 +1,9 @@
 """Labelled anomalies: the ground truth the anomaly detector is measured against.
 
-Each household gets two to five a year, each kind at least once when there is room. Only the
-anomalous line carries the label: for a duplicate that is the second copy.
+Each household gets two to five injected ones a year, each kind at least once when there is
+room. Only the anomalous lines carry the label: for a duplicate that is the second copy, for a
+card spike every purchase of the burst. Price rises are not injected: the recurring step labels
+the first charge of a plan, rent, school or health plan at its new price.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from shared.demo.book import CARD, CARTAO, CHECKING, Book, money
+from shared.demo.book import CARD, CARTAO, CHECKING, Book, cents_of, money
 from shared.demo.catalog import UNSEEN_MERCHANTS
 from shared.demo.models import AnomalyKind, DemoTransaction
 
@@ -24,6 +26,26 @@ EVERYDAY = frozenset(
 # Lines a merchant needs before an odd amount there counts as an outlier and not as a first visit.
 KNOWN_AFTER = 3
 
+# A burst of card purchases in one day: a cloned card being drained at shops it already knows,
+# or a spree; either way several times the household's usual day.
+SPIKE_PURCHASES = (6, 10)
+SETTLED_DAYS = 45
+# Where a spree (or a stolen card) shops: not the subscriptions that charge the card each month.
+SPREE = EVERYDAY | {
+    "coffee",
+    "bars",
+    "butcher_market",
+    "clothing",
+    "online_marketplaces",
+    "personal_care",
+    "electronics",
+    "home_goods",
+    "gifts",
+    "books",
+    "cinema_shows",
+    "outings",
+}
+
 Month = tuple[int, int]
 
 
@@ -32,8 +54,9 @@ def anomalies(book: Book) -> None:
     months = book.window.months
     years, rest = divmod(len(months), 12)
     count = sum(rng.randint(2, 5) for _ in range(years)) + rng.randint(2, 5) * rest // 12
-    kinds = rng.sample(list(AnomalyKind), 3)
-    kinds += [rng.choice(list(AnomalyKind)) for _ in range(count - 3)]
+    injected = list(MAKERS)
+    kinds = rng.sample(injected, 3)
+    kinds += [rng.choice(injected) for _ in range(count - 3)]
     when = rng.sample(months, count) if count <= len(months) else rng.choices(months, k=count)
     plain = [p for p, line in enumerate(book.lines) if _is_plain_purchase(line)]
     # Outliers rewrite existing lines, so they go first: a duplicate must copy a normal line.
@@ -118,14 +141,61 @@ def _new_merchant_large(book: Book, month: Month, _plain: list[int]) -> None:
     )
 
 
+def _card_spike(book: Book, month: Month, plain: list[int]) -> None:
+    # A burst needs a usual to stand out against: not in the history's first weeks.
+    settled = book.window.start + timedelta(days=SETTLED_DAYS)
+    days = [d for d in book.window.days_of(*month) if settled <= d < book.window.end]
+    if not days:
+        days = [
+            d
+            for m in book.window.months
+            for d in book.window.days_of(*m)
+            if settled <= d < book.window.end
+        ]
+        if not days:
+            return
+    day = book.rng.choice(days)
+    usual: dict[str, list[int]] = defaultdict(list)
+    sample: dict[str, DemoTransaction] = {}
+    for position in plain:
+        line = book.lines[position]
+        if (
+            line.account_key == CARD
+            and line.anomaly is None
+            and line.booked_on < day
+            and line.category_slug in SPREE
+        ):
+            usual[line.merchant].append(-cents_of(line.amount))
+            sample.setdefault(line.merchant, line)
+    low, high = SPIKE_PURCHASES
+    if len(usual) < low:
+        return
+    count = min(len(usual), book.rng.randint(low, high))
+    for merchant in book.rng.sample(sorted(usual), count):
+        line = sample[merchant]
+        cents = int(statistics.median(usual[merchant])) * book.rng.randint(80, 130) // 100
+        book.add(
+            CARD,
+            day,
+            -max(cents, 100),
+            line.description,
+            merchant,
+            line.category_slug,
+            CARTAO,
+            anomaly=AnomalyKind.CARD_SPIKE,
+        )
+
+
 ORDER: dict[AnomalyKind, int] = {
     AnomalyKind.OUTLIER: 0,
     AnomalyKind.DUPLICATE: 1,
     AnomalyKind.NEW_MERCHANT_LARGE: 2,
+    AnomalyKind.CARD_SPIKE: 3,
 }
 
 MAKERS: dict[AnomalyKind, Callable[[Book, Month, list[int]], None]] = {
     AnomalyKind.OUTLIER: _outlier,
     AnomalyKind.DUPLICATE: _duplicate,
     AnomalyKind.NEW_MERCHANT_LARGE: _new_merchant_large,
+    AnomalyKind.CARD_SPIKE: _card_spike,
 }

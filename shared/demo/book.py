@@ -133,7 +133,15 @@ class Book:
         )
 
     def boleto(
-        self, on: date, cents: int, payee: str, merchant: str, category: str, text: str = ""
+        self,
+        on: date,
+        cents: int,
+        payee: str,
+        merchant: str,
+        category: str,
+        text: str = "",
+        *,
+        anomaly: AnomalyKind | None = None,
     ) -> None:
         """Pay a bill slip from checking; a slip due on a weekend or holiday is paid the next
         business day without a fine, so that is when people pay it."""
@@ -146,6 +154,7 @@ class Book:
             category,
             BOLETO,
             document=cnpj_for(payee),
+            anomaly=anomaly,
         )
 
     def descriptor(self, spec: Merchant) -> str:

@@ -12,6 +12,10 @@ class AnomalyKind(StrEnum):
     DUPLICATE = "duplicate"
     OUTLIER = "outlier"
     NEW_MERCHANT_LARGE = "new_merchant_large"
+    CARD_SPIKE = "card_spike"
+    """Every purchase of a burst on the credit card carries it (the rest of the day does not)."""
+    PRICE_RISE = "price_rise"
+    """The first charge of a fixed monthly plan, rent or health plan at its new, higher price."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from shared.demo.dates import (
     nth_business_day,
 )
 from shared.demo.documents import cnpj_for
+from shared.demo.models import AnomalyKind
 
 CARD_DUE_DAYS = (5, 7, 10, 12, 15, 17, 20, 25)
 CARD_CLOSES_BEFORE_DUE = timedelta(days=7)
@@ -73,6 +74,11 @@ def is_anniversary(book: Book, year: int, month: int, anniversary: int) -> bool:
     """Yearly changes land in ``anniversary``, but never in the first month of the history,
     where nobody could see them as a change."""
     return month == anniversary and (year, month) != book.window.months[0]
+
+
+def _rise(rose: bool) -> AnomalyKind | None:
+    """A fixed charge's first month at a higher price is what a subscriber wants to hear of."""
+    return AnomalyKind.PRICE_RISE if rose else None
 
 
 def income(book: Book) -> None:
@@ -147,9 +153,12 @@ def _rent(book: Book) -> None:
     rent = round_to(max(90_000, book.profile.salary * rng.randint(15, 28) // 100), 1000)
     due_day, adjust_month, adjust_pct = rng.randint(1, 10), rng.randint(1, 12), rng.randint(3, 6)
     for year, month in book.window.months:
-        if is_anniversary(book, year, month, adjust_month):
+        rose = is_anniversary(book, year, month, adjust_month)
+        if rose:
             rent = rent * (100 + adjust_pct) // 100  # the lease's yearly IGP-M/IPCA update
-        book.boleto(day_in_month(year, month, due_day), rent, payee, landlord, "rent")
+        book.boleto(
+            day_in_month(year, month, due_day), rent, payee, landlord, "rent", anomaly=_rise(rose)
+        )
 
 
 def _condo(book: Book) -> None:
@@ -248,10 +257,13 @@ def monthly_plan(book: Book, plan: Plan, account: str, kind: str) -> None:
     day_of_month, rise_month = book.rng.randint(1, 28), book.rng.randint(1, 12)
     price = plan.price
     for year, month in book.window.months:
-        if is_anniversary(book, year, month, rise_month):
+        rose = is_anniversary(book, year, month, rise_month)
+        if rose:
             price += plan.rise
         day = day_in_month(year, month, day_of_month)
-        book.add(account, day, -price, plan.text, plan.name, plan.category, kind)
+        book.add(
+            account, day, -price, plan.text, plan.name, plan.category, kind, anomaly=_rise(rose)
+        )
 
 
 def subscriptions(book: Book) -> None:
@@ -282,9 +294,17 @@ def _school(book: Book, children: int) -> None:
     fee = round_to(book.profile.salary * rng.randint(8, 15) // 100 * children, 100)
     due_day = rng.randint(5, 10)
     for year, month in book.window.months:
-        if is_anniversary(book, year, month, 1):
+        rose = is_anniversary(book, year, month, 1)
+        if rose:
             fee = fee * rng.randint(106, 110) // 100
-        book.boleto(day_in_month(year, month, due_day), fee, school, proper_name(school), "school")
+        book.boleto(
+            day_in_month(year, month, due_day),
+            fee,
+            school,
+            proper_name(school),
+            "school",
+            anomaly=_rise(rose),
+        )
 
 
 def _school_supplies(book: Book, children: int) -> None:
@@ -303,9 +323,17 @@ def _health_plan(book: Book) -> None:
     fee = round_to(book.profile.salary * rng.randint(2, 5) // 100 * lives, 100)
     due_day, anniversary = rng.randint(5, 20), rng.randint(1, 12)
     for year, month in book.window.months:
-        if is_anniversary(book, year, month, anniversary):
+        rose = is_anniversary(book, year, month, anniversary)
+        if rose:
             fee = fee * rng.randint(108, 115) // 100  # around the regulator's yearly cap
-        book.boleto(day_in_month(year, month, due_day), fee, payee, name, "health_insurance")
+        book.boleto(
+            day_in_month(year, month, due_day),
+            fee,
+            payee,
+            name,
+            "health_insurance",
+            anomaly=_rise(rose),
+        )
 
 
 def car(book: Book) -> None:

@@ -17,9 +17,12 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 from pydantic import BaseModel
 
+from events.anomalies import AnomalyDetected
 from events.budgets import BudgetAlert, BudgetExceeded, BudgetThresholdReached
 from events.goals import GoalMilestone, GoalMilestoneReached, GoalReached
 from events.reports import ReportGenerated
+from shared.anomalies.model import AnomalyKind
+from shared.anomalies.reasons import render as reason
 from shared.domain.notifications import Language
 from shared.reports.periods import ReportPeriod
 
@@ -70,6 +73,17 @@ def _goal_fields(goal: GoalMilestone, language: Language) -> dict[str, str]:
         "milestone": percent(Decimal(goal.milestone), language),
         "saved": money(goal.saved, goal.currency, language),
         "target": money(goal.target, goal.currency, language),
+    }
+
+
+def _anomaly_fields(anomaly: AnomalyDetected, language: Language) -> dict[str, str]:
+    return {
+        "counterparty": anomaly.counterparty,
+        "amount": money(abs(anomaly.amount), anomaly.currency, language),
+        "day": day(anomaly.booked_on, language),
+        "reason": reason(
+            AnomalyKind(anomaly.kind), anomaly.evidence, str(language), anomaly.currency
+        ),
     }
 
 
@@ -133,6 +147,16 @@ TEMPLATES: dict[tuple[str, Language], Template] = {
         text="Congratulations! You reached the goal {name}: {saved} of {target}.",
         short="Fluxo: goal {name} reached ({saved} of {target}).",
     ),
+    ("AnomalyDetected", Language.PT_BR): Template(
+        subject="Transação incomum: {counterparty}",
+        text="{reason} Foi em {day}. Se não reconhece essa cobrança, fale com seu banco.",
+        short="Fluxo: {reason}",
+    ),
+    ("AnomalyDetected", Language.EN): Template(
+        subject="Unusual transaction: {counterparty}",
+        text="{reason} It was on {day}. If you do not recognise this charge, call your bank.",
+        short="Fluxo: {reason}",
+    ),
     ("ReportGenerated", Language.PT_BR): Template(
         subject="Seu relatório de {period} está pronto",
         text="Seu relatório de {period} está pronto: {url}",
@@ -151,7 +175,13 @@ _FIELDS: dict[type[BaseModel], Callable[[BaseModel, Language], dict[str, str]]] 
     GoalMilestoneReached: lambda goal, language: _goal_fields(_goal(goal), language),
     GoalReached: lambda goal, language: _goal_fields(_goal(goal), language),
     ReportGenerated: lambda report, language: _report_fields(_report(report), language),
+    AnomalyDetected: lambda anomaly, language: _anomaly_fields(_anomaly(anomaly), language),
 }
+
+
+def _anomaly(payload: BaseModel) -> AnomalyDetected:
+    assert isinstance(payload, AnomalyDetected)
+    return payload
 
 
 def _goal(payload: BaseModel) -> GoalMilestone:
@@ -191,9 +221,11 @@ def period_key(payload: BaseModel) -> str:
     the threshold (50 % and 80 % of one month are two alerts; the 80 % of this month fired
     again after a re-arm is the same one); for a goal, the goal and the milestone (reached
     again after a withdrawal, it is not announced again); for a report, its period (made
-    again, it is not announced again)."""
+    again, it is not announced again); for an anomaly, its transaction and kind."""
     if isinstance(payload, ReportGenerated):
         return f"report:{payload.period}"
+    if isinstance(payload, AnomalyDetected):
+        return f"anomaly:{payload.transaction_id}:{payload.kind}"
     if isinstance(payload, GoalMilestone):
         return f"goal:{payload.goal_id}:{payload.milestone}"
     alert = _alert(payload)

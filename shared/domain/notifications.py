@@ -20,15 +20,22 @@ ALERT_EVENT_TYPES: tuple[str, ...] = (
     "GoalReached",
 )
 """The alerts the system raises, which people choose to be notified of (``events``)."""
+ANOMALY_EVENT_TYPES: tuple[str, ...] = ("AnomalyDetected",)
+"""Unusual transactions: a person asks for them (``events``); not among the defaults, since a
+workspace's first import can flag a year of price rises at once."""
 REPORT_EVENT_TYPES: tuple[str, ...] = ("ReportGenerated",)
 """A scheduled report is announced by e-mail to the one person it was made for, whatever their
 ``events`` say: making it was the choice (monthly for everyone, weekly on request)."""
-NOTIFIED_EVENT_TYPES: tuple[str, ...] = (*ALERT_EVENT_TYPES, *REPORT_EVENT_TYPES)
+NOTIFIED_EVENT_TYPES: tuple[str, ...] = (
+    *ALERT_EVENT_TYPES,
+    *ANOMALY_EVENT_TYPES,
+    *REPORT_EVENT_TYPES,
+)
 """Every event the notifications consumer handles; each has a template in both languages."""
 WEEKLY_REPORT = "WeeklyReport"
 """Listed in a person's ``events``: they get a weekly report too (``fluxo reports run
 --period 2026-W44``; Mondays in AWS). The monthly report needs no such entry."""
-PREFERENCE_EVENTS: tuple[str, ...] = (*ALERT_EVENT_TYPES, WEEKLY_REPORT)
+PREFERENCE_EVENTS: tuple[str, ...] = (*ALERT_EVENT_TYPES, *ANOMALY_EVENT_TYPES, WEEKLY_REPORT)
 """What a person's ``events`` may list."""
 
 

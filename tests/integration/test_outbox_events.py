@@ -213,8 +213,10 @@ def test_given_two_transactions_then_each_has_its_own_version_sequence(owner, ac
     _patch(owner, first, 2, notes="b")
     _patch(owner, second, 1, notes="c")
     versions: dict[UUID, list[int]] = {}
+    # The two are the same charge twice: the anomaly raised on the second has its own sequence.
     for row in _outbox(container):
-        versions.setdefault(row.aggregate_id, []).append(row.version)
+        if row.aggregate_type == "Transaction":
+            versions.setdefault(row.aggregate_id, []).append(row.version)
     assert versions == {UUID(first["id"]): [1, 2, 3], UUID(second["id"]): [1, 2]}
 
 

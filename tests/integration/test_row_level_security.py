@@ -111,6 +111,16 @@ def _load_tenant(container: Container, name: str) -> Tenant:
             tags=(f"tag-{name}",),
         ),
     )
+    # The same charge again the same day: the anomalies consumer flags it as a duplicate.
+    container.transactions.create(
+        caller,
+        NewTransaction(
+            account_id=account.id,
+            amount=Decimal("-12.34"),
+            booked_on=date(2026, 10, 1),
+            description=f"COMPRA {name.upper()}",
+        ),
+    )
     container.members.invite(caller, f"convidado-{name}@example.com", Role.VIEWER)
     # Recategorised by hand: the workspace learns the merchant's category.
     chosen, _ = container.categories.create(caller, NewCategory(name=f"Escolhida {name}"))
@@ -324,6 +334,10 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         # A milestone no goal of the tests has.
         "goal_milestones": "INSERT INTO goal_milestones (goal_id, milestone, tenant_id, fired, "
         "times_fired, saved, target, updated_at) VALUES (:goal, 1, :tenant, true, 1, 1, 1, :now)",
+        # A kind the tests' first transaction was not flagged for (its copy was).
+        "anomalies": "INSERT INTO anomalies (id, tenant_id, transaction_id, account_id, kind, "
+        "booked_on, score, evidence, detected_at) VALUES (:id, :tenant, :transaction, :account, "
+        "'outlier', '2026-10-01', 1, '{}', :now)",
         # A period key no alert of the tests has.
         "notifications": "INSERT INTO notifications (id, tenant_id, user_id, event_id, "
         "event_type, period_key, channel, address, language, subject, body, status, attempts, "

@@ -240,7 +240,7 @@ def test_electricity_is_higher_in_the_summer(year: list[DemoHousehold]) -> None:
 
 def test_every_household_pays_water_internet_and_phone(year: list[DemoHousehold]) -> None:
     for household in year:
-        categories = Counter(t.category_slug for t in household.transactions if not t.anomaly)
+        categories = Counter(t.category_slug for t in household.transactions if not injected(t))
         assert categories["water"] == categories["internet"] == categories["phone"] == 12
 
 
@@ -298,7 +298,7 @@ def test_streaming_is_charged_on_a_fixed_day_on_the_card(year: list[DemoHousehol
     for household in year:
         by_service: dict[str, set[int]] = defaultdict(set)
         for line in household.transactions:
-            if line.category_slug == "streaming" and line.anomaly is None:
+            if line.category_slug == "streaming" and not injected(line):
                 assert line.account_key == "card"
                 by_service[line.merchant].add(line.booked_on.day)
         assert by_service
@@ -309,7 +309,7 @@ def test_subscription_prices_rise_once_a_year(two_years: list[DemoHousehold]) ->
     for household in two_years:
         by_service: dict[str, list[DemoTransaction]] = defaultdict(list)
         for line in household.transactions:
-            if line.category_slug == "streaming" and line.anomaly is None:
+            if line.category_slug == "streaming" and not injected(line):
                 by_service[line.merchant].append(line)
         for charges in by_service.values():
             prices = [-line.amount for line in charges]
@@ -426,15 +426,70 @@ def test_christmas_brings_gift_shopping_in_december(year: list[DemoHousehold]) -
 # --- anomalies ------------------------------------------------------------------------------
 
 
-def test_each_household_has_two_to_five_labelled_anomalies_a_year(
+def injected(line: DemoTransaction) -> bool:
+    """Labelled by the anomalies step; a price rise is labelled where it happens."""
+    return line.anomaly not in (None, AnomalyKind.PRICE_RISE)
+
+
+def test_each_household_has_two_to_five_injected_anomalies_a_year(
     year: list[DemoHousehold],
 ) -> None:
     kinds: Counter[AnomalyKind] = Counter()
     for household in year:
-        labelled = [t.anomaly for t in household.transactions if t.anomaly is not None]
+        # A card spike is one anomaly of several purchases.
+        labelled = {
+            (t.anomaly, t.booked_on) if t.anomaly is AnomalyKind.CARD_SPIKE else t.external_id: t
+            for t in household.transactions
+            if injected(t)
+        }
         assert 2 <= len(labelled) <= 5
-        kinds.update(labelled)
+        kinds.update(t.anomaly for t in labelled.values() if t.anomaly is not None)
+        kinds.update(t.anomaly for t in household.transactions if t.anomaly is not None)
     assert set(kinds) == set(AnomalyKind)
+
+
+def test_a_card_spike_is_a_burst_of_purchases_at_known_shops_on_one_day(
+    year: list[DemoHousehold],
+) -> None:
+    bursts = 0
+    for household in year:
+        by_day: dict[date, list[DemoTransaction]] = defaultdict(list)
+        for t in household.transactions:
+            if t.anomaly is AnomalyKind.CARD_SPIKE:
+                by_day[t.booked_on].append(t)
+        bursts += len(by_day)
+        for burst in by_day.values():
+            assert {t.account_key for t in burst} == {"card"}
+            assert 6 <= len(burst) <= 10
+            assert len({t.merchant for t in burst}) == len(burst)
+        first = household.transactions[0].booked_on
+        for line in (t for burst in by_day.values() for t in burst):
+            assert line.amount < 0
+            assert line.booked_on >= first + timedelta(days=45)
+            earlier = [
+                t
+                for t in household.transactions
+                if t.merchant == line.merchant and t.booked_on < line.booked_on
+            ]
+            assert earlier, line
+    assert bursts
+
+
+def test_a_price_rise_is_the_first_charge_of_a_plan_at_its_higher_price(
+    two_years: list[DemoHousehold],
+) -> None:
+    rises = 0
+    for household in two_years:
+        by_plan: dict[tuple[str, str], list[DemoTransaction]] = defaultdict(list)
+        for line in household.transactions:
+            by_plan[(line.account_key, line.merchant)].append(line)
+        for charges in by_plan.values():
+            for previous, line in pairwise(charges):
+                if line.anomaly is AnomalyKind.PRICE_RISE:
+                    rises += 1
+                    assert -line.amount > -previous.amount
+                    assert previous.anomaly is None
+    assert rises
 
 
 def test_a_duplicate_repeats_an_unlabelled_charge_the_same_or_next_day(

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
+from events.anomalies import PAYLOADS as ANOMALY_PAYLOADS
 from events.envelope import DomainEvent
 from events.imports import PAYLOADS as IMPORT_PAYLOADS
 from events.registry import EVENT_TYPES, validate
@@ -90,6 +91,9 @@ def _every_kind_of_change(actor: Actor) -> dict[str, Any]:
     ok(actor.delete(f"/v1/transactions/{gone['id']}", headers={"If-Match": '"1"'}), 204)
     _upload(actor, account, FIXTURES / "csv" / "nuconta.csv")
     uber = _create(actor, account, "UBER *TRIP", "-25.00", "2026-11-04")
+    # The same charge twice the same day: the anomalies consumer raises AnomalyDetected.
+    _create(actor, account, "LOJA REPETIDA", "-77.00", "2026-11-05")
+    _create(actor, account, "LOJA REPETIDA", "-77.00", "2026-11-05")
     rule = ok(
         actor.post(
             "/v1/rules",
@@ -121,7 +125,7 @@ def test_every_event_the_flows_record_validates_against_its_committed_schema(own
         _schema(row.type).validate(row.envelope["data"])
 
     emitted = {row.type for row in rows}
-    flows_cover = {*TRANSACTION_PAYLOADS, *IMPORT_PAYLOADS}
+    flows_cover = {*TRANSACTION_PAYLOADS, *IMPORT_PAYLOADS, *ANOMALY_PAYLOADS}
     assert flows_cover <= emitted, f"no flow above emitted {sorted(flows_cover - emitted)}"
 
 
