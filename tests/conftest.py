@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+
+# Before anything can import TensorFlow: it carries its own SQLite without FTS5, and whichever
+# library a process loads first is the one the sqlite3 module binds to. A worker that ran a
+# training test first would otherwise fail every SQLite search test after it.
+import sqlite3  # noqa: F401
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4

@@ -14,7 +14,6 @@ import hashlib
 import importlib
 import json
 import math
-import os
 import platform
 import random
 import time
@@ -28,6 +27,7 @@ import numpy as np
 
 from ml.categoriser.dataset import DataConfig, Dataset, build
 from ml.categoriser.evaluate import Report, evaluate_lines
+from ml.deterministic import tensorflow
 from shared.categorisation.trained import (
     FEATURE_VERSION,
     TEXT_GROUPS,
@@ -65,10 +65,6 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
-class TensorFlowMissing(RuntimeError):
-    """Training needs the ``ml`` extra."""
-
-
 def train(
     config: TrainConfig,
     out: Path,
@@ -78,7 +74,7 @@ def train(
 ) -> tuple[Path, Report]:
     """Builds the data (unless given, built from ``config.data``), trains, writes
     ``out/categoriser.onnx`` and ``.json``; returns the ONNX path and the held-out report."""
-    _, keras = _tensorflow(config.model.seed)
+    _, keras = tensorflow(config.model.seed)
     started = time.perf_counter()
     dataset = dataset or build(config.data)
     log(
@@ -135,29 +131,6 @@ def train(
         f"{onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB)"
     )
     return onnx_path, report
-
-
-def _tensorflow(seed: int) -> tuple[Any, Any]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["TF_DETERMINISTIC_OPS"] = "1"
-    # oneDNN's fused kernels round differently from one CPU to the next: plain Eigen kernels.
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-    try:
-        import tensorflow as tf  # type: ignore[import-untyped]
-    except ImportError as error:
-        raise TensorFlowMissing(
-            "training needs TensorFlow: pip install -e '.[ml]' (tensorflow-cpu, tf2onnx, onnx)"
-        ) from error
-    import keras  # type: ignore[import-untyped]
-
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # already initialised in this process (a second training): still one thread each
-    tf.config.experimental.enable_op_determinism()
-    keras.utils.set_random_seed(seed)
-    return tf, keras
 
 
 def _labels(present: set[str]) -> list[str]:
