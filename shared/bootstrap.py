@@ -31,32 +31,39 @@ from shared.ports import (
     Clock,
     EventBus,
     IdentityDirectory,
+    ModelClient,
     Notifier,
     ObjectStore,
     SearchIndex,
     TokenVerifier,
 )
-from shared.services.accounts import AccountService
-from shared.services.activity import ActivityService
-from shared.services.analytics import AnalyticsService, count_changes_to_shown_rows
-from shared.services.budgets import BudgetService
-from shared.services.categories import CategoryService
-from shared.services.goals import GoalService
-from shared.services.imports import ImportService
-from shared.services.insights import InsightService
-from shared.services.learning import LearningService
-from shared.services.notifications import NotificationService
-from shared.services.reports import ReportService
-from shared.services.rules import RuleService
-from shared.services.search import SearchService
-from shared.services.tags import TagService
-from shared.services.transactions import TransactionService
-from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
+from shared.services.activity import count_changes_to_shown_rows
 from shared.settings import Environment, IdentityProvider, Settings, get_settings
 
 if TYPE_CHECKING:
     # Only named here: importing it needs pyarrow (the property imports it on first use).
     from shared.analytics.lake_export import LakeExportService
+
+    # Services are imported by the property that builds them: a function imports only the
+    # services it serves (bench/ai_import.py measures an entry's import time).
+    from shared.services.accounts import AccountService
+    from shared.services.activity import ActivityService
+    from shared.services.ai import AiService
+    from shared.services.analytics import AnalyticsService
+    from shared.services.anomalies import AnomalyService
+    from shared.services.budgets import BudgetService
+    from shared.services.categories import CategoryService
+    from shared.services.goals import GoalService
+    from shared.services.imports import ImportService
+    from shared.services.insights import InsightService
+    from shared.services.learning import LearningService
+    from shared.services.notifications import NotificationService
+    from shared.services.reports import ReportService
+    from shared.services.rules import RuleService
+    from shared.services.search import SearchService
+    from shared.services.tags import TagService
+    from shared.services.transactions import TransactionService
+    from shared.services.workspaces import MemberService, ProfileService, WorkspaceService
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +82,8 @@ class Container:
     """Set behind API Gateway: the principal comes from its authorizer's verified claims."""
     injected_notifier: Notifier | None = None
     """A notifier passed to ``bootstrap`` (tests); else ``notifier`` builds one from settings."""
+    injected_model_client: ModelClient | None = None
+    """A model client passed to ``bootstrap`` (tests); else ``model_client`` builds one."""
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -86,39 +95,57 @@ class Container:
 
     @cached_property
     def workspaces(self) -> WorkspaceService:
+        from shared.services.workspaces import WorkspaceService
+
         return WorkspaceService(self.unit_of_work)
 
     @cached_property
     def members(self) -> MemberService:
+        from shared.services.workspaces import MemberService
+
         return MemberService(self.unit_of_work, self.directory)
 
     @cached_property
     def profiles(self) -> ProfileService:
+        from shared.services.workspaces import ProfileService
+
         return ProfileService(self.unit_of_work)
 
     @cached_property
     def accounts(self) -> AccountService:
+        from shared.services.accounts import AccountService
+
         return AccountService(self.unit_of_work)
 
     @cached_property
     def categories(self) -> CategoryService:
+        from shared.services.categories import CategoryService
+
         return CategoryService(self.unit_of_work)
 
     @cached_property
     def tags(self) -> TagService:
+        from shared.services.tags import TagService
+
         return TagService(self.unit_of_work, self.clock)
 
     @cached_property
     def transactions(self) -> TransactionService:
+        from shared.services.transactions import TransactionService
+
         # The categoriser is built on first use: most requests never categorise anything.
         return TransactionService(self.unit_of_work, self.clock, lambda: self.categoriser)
 
     @cached_property
     def learning(self) -> LearningService:
+        from shared.services.learning import LearningService
+
         return LearningService(self.unit_of_work, self.clock)
 
     @cached_property
     def rules(self) -> RuleService:
+        from shared.services.rules import RuleService
+
         return RuleService(self.unit_of_work, self.clock)
 
     @cached_property
@@ -138,21 +165,35 @@ class Container:
 
     @cached_property
     def imports(self) -> ImportService:
+        from shared.services.imports import ImportService
+
         return ImportService(
             self.unit_of_work, self.clock, self.object_store, self.relay, self.categoriser
         )
 
     @cached_property
     def activity(self) -> ActivityService:
+        from shared.services.activity import ActivityService
+
         return ActivityService(self.unit_of_work)
 
     @cached_property
     def budgets(self) -> BudgetService:
+        from shared.services.budgets import BudgetService
+
         return BudgetService(self.unit_of_work, self.clock)
 
     @cached_property
     def goals(self) -> GoalService:
+        from shared.services.goals import GoalService
+
         return GoalService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def anomalies(self) -> AnomalyService:
+        from shared.services.anomalies import AnomalyService
+
+        return AnomalyService(self.unit_of_work, self.clock)
 
     @cached_property
     def notifier(self) -> Notifier:
@@ -161,6 +202,8 @@ class Container:
 
     @cached_property
     def notifications(self) -> NotificationService:
+        from shared.services.notifications import NotificationService
+
         return NotificationService(
             self.unit_of_work,
             self.clock,
@@ -170,6 +213,18 @@ class Container:
             retry_seconds=self.settings.notifications_retry_seconds,
             lease_seconds=self.settings.notifications_lease_seconds,
         )
+
+    @cached_property
+    def model_client(self) -> ModelClient:
+        """The SageMaker endpoints when ``FLUXO_MODEL_ENDPOINT`` names one, else the models in
+        this process. Built on first use: only forecasts need it."""
+        return self.injected_model_client or _model_client(self.settings)
+
+    @cached_property
+    def ai(self) -> AiService:
+        from shared.services.ai import AiService
+
+        return AiService(self.unit_of_work, self.clock, lambda: self.model_client)
 
     @cached_property
     def cache(self) -> Cache:
@@ -183,6 +238,8 @@ class Container:
 
     @cached_property
     def analytics(self) -> AnalyticsService:
+        from shared.services.analytics import AnalyticsService
+
         return AnalyticsService(
             self.unit_of_work,
             self.clock,
@@ -192,10 +249,14 @@ class Container:
 
     @cached_property
     def insights(self) -> InsightService:
+        from shared.services.insights import InsightService
+
         return InsightService(self.unit_of_work, self.clock)
 
     @cached_property
     def reports(self) -> ReportService:
+        from shared.services.reports import ReportService
+
         return ReportService(
             self.unit_of_work, self.clock, self.db, self.object_store, lambda: self.analytics
         )
@@ -216,6 +277,8 @@ class Container:
 
     @cached_property
     def search(self) -> SearchService:
+        from shared.services.search import SearchService
+
         return SearchService(self.unit_of_work, self.search_index)
 
     @cached_property
@@ -226,6 +289,7 @@ class Container:
             self.activity.consumer,
             self.budgets.consumer,
             self.goals.consumer,
+            self.anomalies.consumer,
             self.notifications.consumer,
             self.search.consumer,
         )
@@ -255,6 +319,7 @@ def bootstrap(
     dev_issuer: LocalDevIssuer | None = None,
     database_tokens: TokenSource | None = None,
     notifier: Notifier | None = None,
+    model_client: ModelClient | None = None,
 ) -> Container:
     """``database_tokens`` stands in for the RDS signer when ``database_iam_auth`` is on."""
     settings = settings or get_settings()
@@ -283,6 +348,7 @@ def bootstrap(
         dev_issuer=dev_issuer,
         gateway_claims=_gateway_claims(settings),
         injected_notifier=notifier,
+        injected_model_client=model_client,
     )
     if isinstance(container.bus, InProcessEventBus):
         # Embedded: the consumers hear committed events in-process. On AWS they are fed by
@@ -353,6 +419,28 @@ def _notifier(settings: Settings, db: Database) -> Notifier:
         configuration_set=settings.notifications_configuration_set,
         sms_sender_id=settings.notifications_sms_sender_id,
     )
+
+
+def _model_client(settings: Settings) -> ModelClient:
+    if settings.model_endpoint is None:
+        from shared.adapters.local.models import InProcessModelClient
+
+        return InProcessModelClient(settings.model_directory)
+    import boto3
+
+    from shared.adapters.aws.sagemaker import (
+        RegionalEndpoint,
+        SageMakerModelClient,
+        client_config,
+    )
+
+    config = client_config(settings.model_connect_timeout_seconds, settings.model_timeout_seconds)
+    regions: list[str | None] = list(settings.model_regions) or [None]  # None: the SDK's region
+    endpoints = []
+    for region in regions:
+        client = boto3.client("sagemaker-runtime", region_name=region, config=config)
+        endpoints.append(RegionalEndpoint(client.meta.region_name, client))
+    return SageMakerModelClient(settings.model_endpoint, endpoints)
 
 
 def _search_index(settings: Settings, db: Database) -> SearchIndex:

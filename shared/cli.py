@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -13,6 +15,7 @@ import typer
 from shared.domain.access import Role
 
 if TYPE_CHECKING:
+    from ml.forecasting.dataset import HouseholdData
     from shared.bootstrap import Container
 
 app = typer.Typer(
@@ -312,7 +315,8 @@ def ml_train_categoriser(
     from dataclasses import replace
 
     from ml.categoriser.evaluate import format_report
-    from ml.categoriser.train import TensorFlowMissing, TrainConfig, train
+    from ml.categoriser.train import TrainConfig, train
+    from ml.deterministic import TensorFlowMissing
     from shared.categorisation.trained import DEFAULT_MODEL
 
     defaults = TrainConfig()
@@ -346,6 +350,227 @@ def ml_evaluate_categoriser(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
     typer.echo(format_report(report))
+
+
+class TrainedModelName(StrEnum):
+    FORECASTER = "forecaster"
+    ANOMALIES = "anomalies"
+    CATEGORISER = "categoriser"
+    ALL = "all"
+
+
+@ml.command("train")
+def ml_train(
+    model: Annotated[
+        TrainedModelName, typer.Option(help="Which model; all of them by default.")
+    ] = TrainedModelName.ALL,
+    households: Annotated[
+        int,
+        typer.Option(
+            min=10,
+            max=2000,
+            help="Demo households, a fifth held out (the categoriser keeps its own data).",
+        ),
+    ] = 100,
+    months: Annotated[int, typer.Option(min=6, max=60, help="Months of history each.")] = 24,
+    out: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Folder for the artefacts; ml/artifacts by default."),
+    ] = None,
+    lake: Annotated[
+        bool, typer.Option(help="Also upload them to the lake: models/{name}/{version}/.")
+    ] = False,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, max=200, help="Passes over the data (each model's own).")
+    ] = None,
+    workspace: Annotated[
+        list[UUID] | None,
+        typer.Option(
+            help="Also fit the forecaster on this workspace's history (tenant id; repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Train models on the demo households' training split, measure them on the held-out split
+    and write their artefacts (ONNX or JSON, with metrics and a description of the data)."""
+    from ml.forecasting.train import ARTIFACTS
+
+    folder = out or ARTIFACTS
+    chosen = (
+        [m for m in TrainedModelName if m is not TrainedModelName.ALL]
+        if model is TrainedModelName.ALL
+        else [model]
+    )
+    histories = _workspace_histories(workspace or [])
+    written: list[Path] = []
+    for name in chosen:
+        typer.echo(f"training {name}")
+        written.extend(_train_one(name, folder, households, months, epochs, histories))
+    if lake:
+        _upload_models(written)
+
+
+def _workspace_histories(tenants: Sequence[UUID]) -> list[HouseholdData]:
+    """Each workspace's statement lines as one more household to fit the forecaster on. The
+    anomaly thresholds need labelled lines, which a workspace does not have: they keep being
+    tuned on the demo households."""
+    from ml.forecasting.dataset import HouseholdData
+    from shared.services.model_inputs import load_lines
+
+    if not tenants:
+        return []
+    container = _container()
+    histories = []
+    for number, tenant in enumerate(tenants):
+        with container.unit_of_work(tenant, None) as uow:
+            lines = load_lines(uow)
+        if not lines:
+            typer.echo(f"error: workspace {tenant} has no transactions to learn from", err=True)
+            raise typer.Exit(code=2)
+        histories.append(HouseholdData.from_lines(-1 - number, lines))
+        typer.echo(f"workspace {tenant}: {len(lines)} transaction(s)")
+    return histories
+
+
+def _train_one(
+    name: TrainedModelName,
+    folder: Path,
+    households: int,
+    months: int,
+    epochs: int | None,
+    workspaces: Sequence[HouseholdData] = (),
+) -> list[Path]:
+    from dataclasses import replace
+
+    if name is TrainedModelName.FORECASTER:
+        from rich.progress import Progress
+
+        from ml.deterministic import TensorFlowMissing
+        from ml.forecasting.train import ForecasterConfig, train
+
+        config = ForecasterConfig(households=households, months=months)
+        if epochs is not None:
+            config = replace(config, epochs=epochs)
+        with Progress(transient=True) as bar:
+            task = bar.add_task("forecaster", total=1.0)
+            try:
+                trained = train(
+                    config,
+                    folder,
+                    workspaces=workspaces,
+                    log=bar.console.print,
+                    progress=lambda label, done: bar.update(
+                        task, completed=done, description=f"forecaster: {label}"
+                    ),
+                )
+            except TensorFlowMissing as error:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(code=2) from error
+        report = trained.report
+        typer.echo(report.table())
+        # One line for the training job's metric filters (stacks/config.py).
+        typer.echo(
+            f"forecast_mase_30d={report.get('lstm+recurring', 30, 'mase'):.3f} "
+            f"best_baseline_mase_30d={report.get(report.best_baseline, 30, 'mase'):.3f} "
+            f"coverage80={report.get('lstm+recurring', 30, 'net_coverage80'):.3f}"
+        )
+        return [trained.onnx, trained.onnx.with_suffix(".json")]
+    if name is TrainedModelName.ANOMALIES:
+        from ml.anomalies.train import train_anomalies
+        from ml.households import households as split_households
+
+        split = split_households(households, months)
+        metrics = train_anomalies(split.train, folder)
+        typer.echo(json.dumps(metrics, indent=1, ensure_ascii=False, default=str)[:2000])
+        return [folder / "anomalies.json"]
+    from ml.categoriser.train import TrainConfig
+    from ml.categoriser.train import train as train_categoriser
+    from ml.deterministic import TensorFlowMissing
+
+    defaults = TrainConfig()
+    categoriser_config = TrainConfig(
+        model=replace(defaults.model, epochs=epochs or defaults.model.epochs)
+    )
+    try:
+        onnx_path, _ = train_categoriser(categoriser_config, folder, log=typer.echo)
+    except TensorFlowMissing as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    return [onnx_path, onnx_path.with_suffix(".json")]
+
+
+_CONTENT_TYPES = {".json": "application/json", ".onnx": "application/octet-stream"}
+
+
+def _upload_models(paths: Sequence[Path]) -> None:
+    """Each artefact under models/{name}/{version}/, the version being the UTC time of the
+    upload and the first characters of the model file's SHA-256."""
+    import hashlib
+
+    store = _container().object_store
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    by_model: dict[str, list[Path]] = {}
+    for path in paths:
+        by_model.setdefault(path.stem, []).append(path)
+    for name, files in by_model.items():
+        main = next((path for path in files if path.suffix == ".onnx"), files[0])
+        version = f"{stamp}-{hashlib.sha256(main.read_bytes()).hexdigest()[:8]}"
+        for path in files:
+            key = f"models/{name}/{version}/{path.name}"
+            with path.open("rb") as content:
+                store.put(key, content, content_type=_CONTENT_TYPES.get(path.suffix))
+            typer.echo(f"uploaded {key}")
+
+
+@ml.command("evaluate")
+def ml_evaluate(
+    households: Annotated[
+        int, typer.Option(min=10, max=2000, help="Demo households (a fifth held out).")
+    ] = 100,
+    months: Annotated[int, typer.Option(min=6, max=60, help="Months of history each.")] = 24,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Folder of the artefacts; ml/artifacts by default."),
+    ] = None,
+) -> None:
+    """Back-test the forecaster and its baselines and score the anomaly detector on the held-out
+    households; the last line sums it up."""
+    from ml.anomalies.evaluate import evaluate_anomalies
+    from ml.forecasting.evaluate import evaluate_forecaster
+    from ml.households import households as split_households
+    from shared.forecasting.errors import ModelUnavailable
+
+    try:
+        forecasts = evaluate_forecaster(households, months, directory=model_dir)
+    except ModelUnavailable as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(forecasts.table())
+    anomalies = evaluate_anomalies(split_households(households, months).held_out)
+    typer.echo(anomalies.table())
+    typer.echo(
+        f"forecast_mase_30d={forecasts.get('lstm+recurring', 30, 'mase'):.3f} "
+        f"best_baseline_mase_30d={forecasts.get(forecasts.best_baseline, 30, 'mase'):.3f} "
+        f"coverage80={forecasts.get('lstm+recurring', 30, 'net_coverage80'):.3f} "
+        f"anomaly_f1={anomalies.overall_f1:.3f} zscore_f1={anomalies.zscore_f1:.3f}"
+    )
+
+
+@ml.command("serve")
+def ml_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on (SageMaker's is 8080).")] = 8080,
+    models: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Folder of the model artefacts; ml/artifacts."),
+    ] = None,
+) -> None:
+    """Serve the models as the SageMaker container does: GET /ping, POST /invocations."""
+    from ml.serving.server import main as serve_models
+
+    arguments = ["--host", host, "--port", str(port)]
+    if models is not None:
+        arguments += ["--models", str(models)]
+    serve_models(arguments)
 
 
 _SHOWN_REJECTIONS = 50

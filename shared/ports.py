@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID
 
 if TYPE_CHECKING:
@@ -171,6 +171,15 @@ class SearchIndex(Protocol):
         """Removes every document of the tenant (before a rebuild)."""
 
     def search(self, session: Session, tenant_id: UUID, query: SearchQuery) -> SearchPage: ...
+
+
+class ModelClient(Protocol):
+    """Runs a model on a JSON payload (``shared.forecasting.invocation`` says which payloads):
+    the same code in this process, or a SageMaker endpoint. Raises
+    ``shared.forecasting.errors.InvalidInvocation`` for a payload the model cannot read and
+    ``ModelUnavailable`` when no model could answer."""
+
+    def invoke(self, payload: Mapping[str, Any]) -> dict[str, Any]: ...
 
 
 class Cache(Protocol):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -132,6 +134,34 @@ class Settings(BaseSettings):
         description="The trained categoriser's ONNX artefact; the one shipped in ml/artifacts "
         "if unset.",
     )
+    model_endpoint: str | None = Field(
+        default=None,
+        description="Name of the SageMaker endpoint that serves forecasts (the same name in "
+        "every region of FLUXO_MODEL_REGIONS); the models run in this process when unset.",
+    )
+    model_regions: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Regions whose endpoint is asked, in order, comma-separated (the next one "
+        "when a region fails or times out); the SDK's default region when empty.",
+    )
+    model_timeout_seconds: float = Field(
+        default=4.0,
+        gt=0,
+        le=60,
+        description="How long one region's endpoint may take to answer before the next region "
+        "is asked.",
+    )
+    model_connect_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How long connecting to one region's endpoint may take.",
+    )
+    model_directory: Path | None = Field(
+        default=None,
+        description="Folder of the model artefacts the in-process models load; ml/artifacts "
+        "if unset.",
+    )
 
     notifications_sender: str | None = Field(
         default=None,
@@ -156,6 +186,17 @@ class Settings(BaseSettings):
         description="An attempt not finished after this long died with its process: the "
         "sweep tries again (the message may then be sent twice).",
     )
+
+    @field_validator("model_regions", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``us-east-1,sa-east-1`` as the stacks set it; a JSON list is read too."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _aws_needs_real_adapters(self) -> Settings:

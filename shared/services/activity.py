@@ -43,7 +43,16 @@ from events.transactions import (
     TransactionUpdated,
 )
 from shared.consumers import Consumer
-from shared.db.models import NO_CATEGORY, AnalyticsGeneration, MerchantRollup, Rollup
+from shared.db.engine import Database
+from shared.db.models import (
+    NO_CATEGORY,
+    Account,
+    AnalyticsGeneration,
+    Budget,
+    Category,
+    MerchantRollup,
+    Rollup,
+)
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import NotFound
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
@@ -268,3 +277,26 @@ def _upsert(dialect: str, table: Any) -> Any:
             "updated_at": statement.excluded.updated_at,
         },
     )
+
+
+Shown = Account | Budget | Category
+"""Rows dashboards show besides the rollups: changing one makes cached dashboards stale."""
+
+
+def count_changes_to_shown_rows(db: Database) -> None:
+    """Every flush that adds, changes or removes an account, budget or category counts one more
+    generation for its workspace, in the same transaction, whichever service made the change.
+    Registered by the composition root for every process: the one that edits a category is
+    rarely the one that cached a dashboard."""
+
+    def before_flush(session: Session, _context: object, _instances: object) -> None:
+        changed = {
+            row.tenant_id
+            for row in (*session.new, *session.deleted, *session.dirty)
+            if isinstance(row, Shown)
+            and (row not in session.dirty or session.is_modified(row, include_collections=False))
+        }
+        for tenant_id in sorted(changed):
+            bump_generation(session, tenant_id, db.clock.now())
+
+    db.before_flush(before_flush)

@@ -37,12 +37,8 @@ from shared.analytics.rollups import claim_reflected_events, fill_statements
 from shared.analytics.sources import RollupSource, Source
 from shared.analytics.widgets import DEFAULT_NAME, DEFAULT_WIDGETS, Widget, check_widgets
 from shared.clock import local_today
-from shared.db.engine import Database
 from shared.db.models import (
-    Account,
     AnalyticsGeneration,
-    Budget,
-    Category,
     Dashboard,
     Membership,
     MerchantRollup,
@@ -388,29 +384,6 @@ def _known(wanted: frozenset[Any], known: Iterable[Any], parameter: str) -> None
             f"{parameter}: not in this workspace: {', '.join(missing)}",
             issues=[FieldIssue(("query", parameter), f"unknown: {', '.join(missing)}", "unknown")],
         )
-
-
-Shown = Account | Budget | Category
-"""Rows dashboards show besides the rollups: changing one makes cached dashboards stale."""
-
-
-def count_changes_to_shown_rows(db: Database) -> None:
-    """Every flush that adds, changes or removes an account, budget or category counts one more
-    generation for its workspace, in the same transaction, whichever service made the change.
-    Registered by the composition root for every process: the one that edits a category is
-    rarely the one that cached a dashboard."""
-
-    def before_flush(session: Session, _context: object, _instances: object) -> None:
-        changed = {
-            row.tenant_id
-            for row in (*session.new, *session.deleted, *session.dirty)
-            if isinstance(row, Shown)
-            and (row not in session.dirty or session.is_modified(row, include_collections=False))
-        }
-        for tenant_id in sorted(changed):
-            bump_generation(session, tenant_id, db.clock.now())
-
-    db.before_flush(before_flush)
 
 
 @dataclass(frozen=True)

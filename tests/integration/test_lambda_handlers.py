@@ -22,7 +22,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from fastapi.routing import APIRoute
 
 from shared.clock import SystemClock
 from shared.domain.access import Role
@@ -38,6 +37,7 @@ from tests.support.aws_events import (
     rest_api_event,
 )
 from tests.support.databases import sqlite_copy
+from tests.support.routes import served_paths
 
 CONTEXTS = sorted(entry.name for entry in entry_points(group=ROUTER_GROUP))
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,25 +49,20 @@ def _handler_module(context: str) -> str:
     return f"functions.{context}.handler"
 
 
+def _get_paths(context: str) -> list[str]:
+    """Paths of the context's GET routes."""
+    (router,) = discover_routers([context])
+    return served_paths(router, "get")
+
+
 def _get_routes(context: str) -> list[str]:
     """Paths of the context's parameterless GET routes (safe to probe with any token)."""
-    (router,) = discover_routers([context])
-    return sorted(
-        route.path
-        for route in router.routes
-        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and "{" not in route.path
-    )
+    return [path for path in _get_paths(context) if "{" not in path]
 
 
 def _probe_path(context: str) -> str:
     """A GET route of the context, path parameters filled with an id nobody has."""
-    (router,) = discover_routers([context])
-    paths = sorted(
-        route.path
-        for route in router.routes
-        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
-    )
-    return re.sub(r"\{[^}]+\}", str(uuid4()), paths[0])
+    return re.sub(r"\{[^}]+\}", str(uuid4()), _get_paths(context)[0])
 
 
 def _foreign_route(context: str) -> str:

@@ -119,12 +119,28 @@ def _importers(module: str) -> set[str]:
     }
 
 
-def test_numpy_and_onnxruntime_are_imported_by_the_trained_categoriser_alone():
-    """What the models layer holds is reached only through ``shared.categorisation.trained``
-    (built by ``Container.categoriser``), which only the categorising contexts use."""
-    trained = "shared/categorisation/trained.py"
-    assert _importers("numpy") | _importers("onnxruntime") <= {trained}
+MODEL_RUNTIMES = {
+    "shared/categorisation/trained.py",
+    "shared/forecasting/baselines.py",
+    "shared/forecasting/features.py",
+    "shared/forecasting/forecaster.py",
+}
+"""The modules that run a trained model, the only ones that import numpy or onnxruntime."""
+
+
+def test_numpy_and_onnxruntime_are_imported_by_the_model_runtimes_alone():
+    """What the models layer holds is reached only through the model runtimes: the trained
+    categoriser (built by ``Container.categoriser``, which only the categorising contexts use)
+    and the forecaster (reached through the in-process model client alone; on AWS the ``ai``
+    function asks the model endpoints and imports neither)."""
+    assert _importers("numpy") | _importers("onnxruntime") <= MODEL_RUNTIMES
     assert _importers("shared.categorisation.trained") <= {"shared/bootstrap.py", "shared/cli.py"}
+    forecasting = [
+        _importers(f"shared.forecasting.{name}") for name in ("forecaster", "features", "baselines")
+    ]
+    assert set().union(*forecasting) <= MODEL_RUNTIMES | {"shared/forecasting/invocation.py"}
+    assert _importers("shared.forecasting.invocation") <= {"shared/adapters/local/models.py"}
+    assert _importers("shared.adapters.local.models") <= {"shared/bootstrap.py"}
 
 
 def test_only_the_categorising_contexts_reach_the_categoriser():

@@ -198,6 +198,9 @@ ATTEMPTS: dict[str, Attempt] = {
     ),
     "header B: search": Attempt("GET", "/v1/search?q=segredo", headers=IN_B),
     "header B: insights": Attempt("GET", "/v1/analytics/insights?month=2026-10", headers=IN_B),
+    "header B: forecast": Attempt("POST", "/v1/ai/forecast", {"horizon_days": 30}, headers=IN_B),
+    "header B: recurring series": Attempt("GET", "/v1/recurring", headers=IN_B),
+    "header B: anomalies": Attempt("GET", "/v1/ai/anomalies", headers=IN_B),
     "header B: run a report": Attempt(
         "POST",
         "/v1/reports",
@@ -344,6 +347,20 @@ ATTEMPTS: dict[str, Attempt] = {
         status=422,
         pointer="/filters/account_ids",
     ),
+    "forecast in A of B's account": Attempt(
+        "POST",
+        "/v1/ai/forecast",
+        {"horizon_days": 30, "accounts": ["{a_account}", "{b_account}"]},
+        status=422,
+        pointer="/accounts",
+    ),
+    "recurring series in A of B's account": Attempt(
+        "GET", "/v1/recurring?account={b_account}", status=422, pointer="/account"
+    ),
+    "anomalies in A of B's account": Attempt(
+        "GET", "/v1/ai/anomalies?account={b_account}", status=422, pointer="/account"
+    ),
+    "dismiss B's anomaly": Attempt("POST", "/v1/ai/anomalies/{b_anomaly}/dismiss"),
     "move A's category under B's": Attempt(
         "PATCH",
         "/v1/categories/{a_category}",
@@ -393,6 +410,10 @@ def tenants(new_actor) -> Tenants:
         ),
         201,
     )
+    # The same charge twice: B's anomalies consumer flags the copy.
+    b_copy = {"account_id": b_account["id"], "amount": "-1234.56", "booked_on": "2026-10-01"}
+    ok(bruno.post("/v1/transactions", {**b_copy, "description": "SEGREDO DO BRUNO"}), 201)
+    b_anomaly = ok(bruno.get("/v1/ai/anomalies"))["items"][0]
     b_rule = ok(
         bruno.post(
             "/v1/rules",
@@ -462,6 +483,7 @@ def tenants(new_actor) -> Tenants:
         "b_budget": b_budget["id"],
         "a_goal": ok(ana.post("/v1/goals", a_goal), 201)["id"],
         "b_goal": b_goal["id"],
+        "b_anomaly": b_anomaly["id"],
         "b_device": ok(
             bruno.post(
                 "/v1/notifications/devices",
@@ -492,6 +514,7 @@ def _state_of_b(tenants: Tenants) -> dict[str, Any]:
         "goal progress": ok(bruno.get(f"/v1/goals/{ids['b_goal']}/progress")),
         "notification preferences": ok(bruno.get("/v1/notifications/preferences")),
         "notifications": ok(bruno.get("/v1/notifications")),
+        "anomalies": ok(bruno.get("/v1/ai/anomalies")),
         "transaction": ok(transaction),
         "etag": transaction.headers["ETag"],
     }
@@ -563,6 +586,9 @@ def test_given_a_user_of_a_when_listing_workspaces_then_b_is_not_listed(tenants)
         "/v1/search?q=padaria&category_id={b_category}",
         "/v1/analytics/insights",
         "/v1/analytics/insights?month=2026-10",
+        "/v1/recurring",
+        "/v1/ai/anomalies",
+        "/v1/ai/anomalies?dismissed=true",
     ],
 )
 def test_given_a_user_of_a_when_listing_in_a_then_nothing_of_b_appears(tenants, path):

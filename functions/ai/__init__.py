@@ -1,0 +1,1 @@
+"""The ai context: cash-flow forecasts, anomalies and recurring series."""

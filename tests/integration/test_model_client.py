@@ -1,0 +1,264 @@
+"""The SageMaker model client against a moto server over HTTP: the primary region's endpoint,
+then the secondary's when the primary is unreachable, slow or broken."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.stub import Stubber
+
+from shared.adapters.aws.sagemaker import (
+    RegionalEndpoint,
+    SageMakerModelClient,
+    client_config,
+)
+from shared.bootstrap import bootstrap
+from shared.forecasting.errors import InvalidInvocation, ModelUnavailable
+from shared.settings import Settings
+from tests.support.moto_server import CREDENTIALS, MotoServer, moto_server_fixture
+
+moto_server = moto_server_fixture()
+
+ENDPOINT = "fluxo-test-models"
+PRIMARY, SECONDARY = "us-east-1", "sa-east-1"
+PAYLOAD = {"model": "forecast", "today": "2026-10-31", "balance": "10", "lines": []}
+
+
+def _answer_from(server: MotoServer, region: str, body: dict[str, Any]) -> None:
+    """Queues the answer the endpoints of ``region`` give next."""
+    result = {"Body": json.dumps(body), "ContentType": "application/json"}
+    response = requests.post(
+        f"{server.endpoint}/moto-api/static/sagemaker/endpoint-results",
+        json={"region": region, "results": [result]},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+@pytest.fixture
+def moto(moto_server: MotoServer) -> MotoServer:
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """An address where nothing listens: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """An address that accepts connections and never answers: reads time out."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+
+def _runtime(server: MotoServer, region: str, url: str | None = None, read: float = 2.0) -> Any:
+    """A runtime client of ``region`` on the moto server, or on ``url`` when given."""
+    return boto3.client(
+        "sagemaker-runtime",
+        region_name=region,
+        endpoint_url=url or server.endpoint,
+        config=client_config(connect_timeout=1.0, read_timeout=read),
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_given_both_regions_up_when_invoking_then_the_primary_answers(moto: MotoServer) -> None:
+    _answer_from(moto, PRIMARY, {"answered_by": PRIMARY})
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+        ],
+    )
+
+    assert client.invoke(PAYLOAD) == {"answered_by": PRIMARY}
+
+
+def test_given_an_unreachable_primary_when_invoking_then_the_secondary_answers(
+    moto: MotoServer, refused_url: str
+) -> None:
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY, refused_url)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+        ],
+    )
+
+    assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
+
+
+def test_given_a_silent_primary_when_invoking_then_the_secondary_answers_after_one_timeout(
+    moto: MotoServer, silent_url: str
+) -> None:
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY, silent_url, read=0.5)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+        ],
+    )
+
+    started = time.monotonic()
+    answer = client.invoke(PAYLOAD)
+    elapsed = time.monotonic() - started
+
+    assert answer == {"answered_by": SECONDARY}
+    # One read timeout, not one per SDK retry.
+    assert 0.5 <= elapsed < 1.5
+
+
+def test_given_a_primary_that_just_failed_when_invoking_again_then_the_secondary_is_asked_first(
+    moto: MotoServer, silent_url: str
+) -> None:
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    now = [1000.0]
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY, silent_url, read=0.5)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+        ],
+        clock=lambda: now[0],
+        demotion_seconds=30,
+    )
+    client.invoke(PAYLOAD)
+
+    started = time.monotonic()
+    assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
+    assert time.monotonic() - started < 0.4  # the silent primary was not waited for
+
+    now[0] += 31  # the demotion is over: the primary is asked first again
+    started = time.monotonic()
+    client.invoke(PAYLOAD)
+    assert time.monotonic() - started >= 0.5
+
+
+def test_given_no_region_answers_when_invoking_then_unavailable_with_each_reason(
+    moto: MotoServer, refused_url: str, silent_url: str
+) -> None:
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY, refused_url)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY, silent_url, read=0.3)),
+        ],
+    )
+
+    with pytest.raises(ModelUnavailable) as raised:
+        client.invoke(PAYLOAD)
+
+    assert raised.value.model == "forecast"
+    assert PRIMARY in raised.value.reason
+    assert SECONDARY in raised.value.reason
+
+
+def test_given_an_answer_that_is_not_json_when_invoking_then_the_next_region_answers(
+    moto: MotoServer,
+) -> None:
+    requests.post(
+        f"{moto.endpoint}/moto-api/static/sagemaker/endpoint-results",
+        json={"region": PRIMARY, "results": [{"Body": "<html>502</html>"}]},
+        timeout=10,
+    ).raise_for_status()
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    client = SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY)),
+            RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+        ],
+    )
+
+    assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
+
+
+def test_given_the_container_refuses_the_payload_then_invalid_and_the_secondary_is_not_asked(
+    moto: MotoServer,
+) -> None:
+    primary = _runtime(moto, PRIMARY)
+    secondary = _runtime(moto, SECONDARY)
+    refusal = json.dumps({"status": 400, "where": "lines[3].date", "reason": "not a date"})
+    with Stubber(primary) as stub_primary, Stubber(secondary) as stub_secondary:
+        stub_primary.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ModelError",
+            service_message=f"Received client error (400) from primary with message {refusal}",
+            http_status_code=424,
+            modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": refusal},
+        )
+        client = SageMakerModelClient(
+            ENDPOINT,
+            [RegionalEndpoint(PRIMARY, primary), RegionalEndpoint(SECONDARY, secondary)],
+        )
+
+        with pytest.raises(InvalidInvocation) as raised:
+            client.invoke(PAYLOAD)
+
+        stub_primary.assert_no_pending_responses()
+        stub_secondary.assert_no_pending_responses()  # nothing was queued, nothing was asked
+    assert (raised.value.where, raised.value.reason) == ("lines[3].date", "not a date")
+
+
+def test_given_a_model_error_500_when_invoking_then_the_secondary_answers(
+    moto: MotoServer,
+) -> None:
+    primary = _runtime(moto, PRIMARY)
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    with Stubber(primary) as stub:
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ModelError",
+            service_message="Received server error (500)",
+            http_status_code=424,
+            modeled_fields={"OriginalStatusCode": 500, "OriginalMessage": "boom"},
+        )
+        client = SageMakerModelClient(
+            ENDPOINT,
+            [
+                RegionalEndpoint(PRIMARY, primary),
+                RegionalEndpoint(SECONDARY, _runtime(moto, SECONDARY)),
+            ],
+        )
+
+        assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
+
+
+def test_given_an_endpoint_in_settings_when_bootstrapped_then_the_regions_are_asked_in_order(
+    moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    _answer_from(moto, PRIMARY, {"answered_by": PRIMARY})
+    settings = Settings(
+        home=tmp_path,
+        model_endpoint=ENDPOINT,
+        model_regions=f"{SECONDARY},{PRIMARY}",  # as the stacks set it
+    )
+    container = bootstrap(settings)
+    try:
+        client = container.model_client
+        assert isinstance(client, SageMakerModelClient)
+        assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
+    finally:
+        container.close()
