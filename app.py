@@ -1,4 +1,5 @@
-"""The CDK app: Fluxo in a primary and a secondary region (``cdk synth``, ``make synth``).
+"""The CDK app: Fluxo in a primary and a secondary region (``cdk synth``, ``make synth``):
+per region a service stack and a models stack, plus the lake's replica in the secondary.
 
 Context (cdk.json or ``-c key=value``): ``stage`` (dev|prod), ``primaryRegion``,
 ``secondaryRegion``, ``account`` (else CDK_DEFAULT_ACCOUNT), ``corsOrigins``, ``alarmEmail``,
@@ -12,6 +13,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import StageConfig
+from stacks.models import ModelsStack
 from stacks.region import ReplicaLakeStack, ServiceStack
 
 
@@ -27,8 +29,17 @@ def build(app: App) -> dict[str, object]:
     )
     primary.add_stack_dependency(replica)
     standby.add_stack_dependency(primary)
+    # Each region's model endpoint (and the primary's retraining) beside its service stack.
+    primary_models = ModelsStack(app, config, service=primary)
+    standby_models = ModelsStack(app, config, service=standby)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return {"replica": replica, "primary": primary, "standby": standby}
+    return {
+        "replica": replica,
+        "primary": primary,
+        "standby": standby,
+        "primary_models": primary_models,
+        "standby_models": standby_models,
+    }
 
 
 def main() -> None:

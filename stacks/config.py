@@ -81,8 +81,61 @@ TRAINED_MODELS: tuple[TrainedModel, ...] = (
             "heldout:base_accuracy": r"\bbase_accuracy=([0-9.]+)",
         },
     ),
+    TrainedModel(
+        name="forecaster",
+        command=("fluxo", "ml", "train", "--model", "forecaster"),
+        # An hour after the categoriser: the two jobs never wait for instances together.
+        schedule="cron(0 7 ? * SUN *)",
+        instance_type="ml.m5.large",
+        max_runtime_minutes=60,
+        # The back-test summary `fluxo ml train --model forecaster` prints (docs/ml.md).
+        metrics={
+            "heldout:forecast_mase_30d": r"\bforecast_mase_30d=([0-9.]+)",
+            "heldout:coverage80": r"\bcoverage80=([0-9.]+)",
+        },
+    ),
 )
 """The models retrained on a schedule, in the primary region (the lake's writable copy)."""
+
+_SERVING_INSTANCE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+
+
+@dataclass(frozen=True)
+class ModelServing:
+    """The SageMaker endpoint serving the forecaster and the anomaly detector in each region
+    (:class:`~stacks.constructs.models.ModelEndpoint`): one variant of ``instance_type``
+    instances, scaled between ``min_instances`` and ``max_instances`` to keep about
+    ``invocations_per_instance`` calls per instance and minute."""
+
+    instance_type: str = "ml.m5.large"
+    """A SageMaker hosting instance type. Its storage volume is encrypted with the stage key,
+    which instance types with local NVMe storage only (``ml.*d.*``, ``ml.g4dn``…) refuse.
+    Changing it on a deployed endpoint fails while auto scaling is registered on the variant:
+    deregister the scalable target first (AWS's documented order)."""
+    min_instances: int = 1
+    max_instances: int = 2
+    invocations_per_instance: int = 600
+    """Target tracking's target (``SageMakerVariantInvocationsPerInstance``, per minute): ten
+    forecasts a second, a fraction of what one instance answers (docs/benchmarks.md)."""
+
+    def __post_init__(self) -> None:
+        if not _SERVING_INSTANCE.match(self.instance_type):
+            raise ValueError(f"not a SageMaker instance type: {self.instance_type!r}")
+        if not 1 <= self.min_instances <= self.max_instances:
+            raise ValueError(
+                "serving needs 1 <= min_instances <= max_instances, not "
+                f"{self.min_instances}..{self.max_instances}"
+            )
+        if self.invocations_per_instance < 1:
+            raise ValueError("invocations_per_instance must be positive")
+
+
+MODEL_SERVING: Mapping[str, ModelServing] = {
+    "dev": ModelServing(min_instances=1, max_instances=2),
+    # Two instances at least: SageMaker spreads a variant's instances over availability zones.
+    "prod": ModelServing(min_instances=2, max_instances=6),
+}
+"""The endpoint's size per stage."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +151,8 @@ class StageConfig:
     :data:`stacks.packaging.LAYERS`."""
     trained_models: tuple[TrainedModel, ...] = TRAINED_MODELS
     """Models retrained on a schedule (:data:`TRAINED_MODELS`)."""
+    serving: ModelServing = field(default_factory=ModelServing)
+    """The model endpoint's size (:data:`MODEL_SERVING` for the stage)."""
     notifications_domain: str = "fluxo.example.com"
     """The SES identity notification e-mails are sent from (context ``notificationsDomain``)."""
     notifications_sender: str = "alertas"
@@ -115,6 +170,16 @@ class StageConfig:
 
     def stack_name(self, role: str) -> str:
         return f"Fluxo-{self.title}-{role}"
+
+    @property
+    def models_endpoint(self) -> str:
+        """The model endpoint's name, the same in both regions (``FLUXO_MODEL_ENDPOINT``)."""
+        return f"fluxo-{self.stage}-models"
+
+    def model_regions(self, region: str) -> tuple[str, str]:
+        """The regions whose endpoint a function in ``region`` calls, its own first."""
+        other = self.secondary_region if region == self.primary_region else self.primary_region
+        return region, other
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -143,6 +208,7 @@ class StageConfig:
             cors_origins=tuple(origins),
             alarm_email=str(context("alarmEmail")) if context("alarmEmail") else None,
             layer_path=ROOT / str(context("layerPath", "layers/build")),
+            serving=MODEL_SERVING[stage],
             notifications_domain=str(context("notificationsDomain", "fluxo.example.com")),
             notifications_sender=str(context("notificationsSender", "alertas")),
             push_application=str(context("pushApplication", "fluxo")),

@@ -36,6 +36,14 @@ CONTEXT_MODELS: Mapping[str, tuple[str, ...]] = {
 """The trained models each context runs in-process, by artefact name: their artefacts ship in
 the context's code asset. A context that starts categorising is one more line here."""
 
+CONTEXT_FILES: Mapping[str, tuple[Path, ...]] = {
+    # The anomaly detector's thresholds, tuned on the training households: the anomalies
+    # consumer reads them at <asset root>/ml/artifacts/anomalies.json, and would judge with its
+    # built-in defaults (not what docs/ml.md measured) without them. JSON only: no model layer.
+    "ai": (MODEL_ARTEFACTS / "anomalies.json",),
+}
+"""Other files under ``ml/artifacts`` a context's code asset needs, relative to the repository."""
+
 CORE_LAYER = "core"
 """Every function's libraries (``layers/requirements/core.txt``)."""
 MODELS_LAYER = "models"
@@ -86,6 +94,14 @@ def function_code(context: str, staging: Path, *, models: Sequence[str] | None =
             destination = target / artefact.relative_to(ROOT)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(artefact, destination)
+    for relative in CONTEXT_FILES.get(context, ()):
+        if not (ROOT / relative).is_file():
+            raise FileNotFoundError(
+                f"the {context} function needs {relative}: train it (docs/ml.md) or restore it "
+                "from version control"
+            )
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / relative, target / relative)
     return target
 
 
@@ -119,4 +135,34 @@ def training_context(staging: Path) -> Path:
         shutil.copy2(ROOT / name, target / name)
     if not (target / TRAINING_DOCKERFILE).is_file():
         raise FileNotFoundError(f"the training image needs {TRAINING_DOCKERFILE}")
+    return target
+
+
+SERVING_DOCKERFILE = "ml/serving/Dockerfile"
+"""The serving image's Dockerfile, relative to the build context :func:`serving_context` stages."""
+SERVING_MODELS = ("forecaster",)
+"""The artefacts the serving image cannot answer without (the anomaly detector falls back to its
+built-in thresholds when ``ml/artifacts/anomalies.json`` is absent)."""
+# The image serves the artefacts of this checkout: unlike the training context, it keeps them.
+SERVING_EXCLUDED = ("__pycache__", "*.pyc")
+
+
+def serving_context(staging: Path) -> Path:
+    """Copies the serving image's build context into ``staging/serving`` and returns it: the
+    same layout as :func:`training_context`, with ``ml/artifacts`` — the image answers with the
+    artefacts of the deploy, so a retrained artefact reaches the endpoint like it reaches the
+    functions, by review and a deploy. A missing artefact stops the synthesis."""
+    target = staging / "serving"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for model in SERVING_MODELS:
+        model_artefacts(model)
+    ignore = shutil.ignore_patterns(*SERVING_EXCLUDED)
+    for package in TRAINING_PACKAGES:
+        shutil.copytree(ROOT / package, target / package, ignore=ignore)
+    for name in TRAINING_FILES:
+        shutil.copy2(ROOT / name, target / name)
+    if not (target / SERVING_DOCKERFILE).is_file():
+        raise FileNotFoundError(f"the serving image needs {SERVING_DOCKERFILE}")
     return target

@@ -1,8 +1,10 @@
 """The stacks of one deployment: the service in the primary region, a warm standby in the
 secondary region, and the standby's copy of the lake (deployed first, as replication's target).
+Each region's models (endpoint, and retraining in the primary) are in ``stacks/models.py``.
 
-Deployment order: ``ReplicaLake`` (secondary) → ``Primary`` → ``Standby`` (secondary), which the
-stacks' dependencies encode; ``cdk deploy --all`` follows it.
+Deployment order: ``ReplicaLake`` (secondary) → ``Primary`` → ``PrimaryModels`` and ``Standby``
+(secondary) → ``StandbyModels``, which the stacks' dependencies encode; ``cdk deploy --all``
+follows it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import cast
 
 from aws_cdk import Duration, Environment, Stack, Stage, Tags
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -32,7 +35,6 @@ from stacks.constructs.network import Network
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.reports import ScheduledReports
 from stacks.constructs.search import Search
-from stacks.constructs.training import ScheduledTraining
 from stacks.packaging import LAYERS
 
 SEARCH_INDEX = "fluxo-transactions"
@@ -45,6 +47,7 @@ API_CONTEXTS: dict[str, tuple[str, ...]] = {
     "budgets": ("budgets", "goals"),
     "notifications": ("notifications",),
     "analytics": ("analytics", "search", "reports"),
+    "ai": ("ai", "recurring"),
 }
 # The imports function also imports statements dropped into the lake (StatementDrops), which
 # takes minutes for a large file; its API calls stay limited to 29 s by API Gateway.
@@ -62,7 +65,7 @@ class ReplicaLakeStack(Stack):
             cross_region_references=True,
             description=f"Fluxo {config.stage}: the lake's replica in {config.secondary_region}",
         )
-        _tag(self, config)
+        tag_stack(self, config)
         self.lake = ReplicaLake(self, "Lake", config=config)
 
 
@@ -89,7 +92,7 @@ class ServiceStack(Stack):
             description=f"Fluxo {config.stage}: the service in {region}"
             + ("" if primary else " (warm standby)"),
         )
-        _tag(self, config)
+        tag_stack(self, config)
         self.key = kms.Key(
             self,
             "Key",
@@ -130,7 +133,7 @@ class ServiceStack(Stack):
             layers=layers,
             # Inside this synthesis's output: two synths at once (parallel test workers, or a
             # test run beside `make synth`) never copy code into the same directory.
-            staging=Path(_outdir(self)) / ".functions" / self.stack_name,
+            staging=Path(outdir(self)) / ".functions" / self.stack_name,
             key=self.key,
             vpc=self.network.vpc,
             security_groups=(self.network.functions_security_group,),
@@ -262,9 +265,6 @@ class ServiceStack(Stack):
         # trigger on the replica would import every replicated drop a second time): a file
         # dropped into the replica is not imported, and uploads cannot keep their original, so
         # imports wait for failback (docs/runbooks/disaster-recovery.md, gap V).
-        # Models are retrained where the lake is written: the primary region only. The standby
-        # has no schedule, no training image and no state machine (after a failover the models
-        # in production stay as deployed until failback).
         # Reports are written where the lake is: the primary region only (the standby's
         # replica takes no writes); they reach the database and the bus like the API.
         self.reports: ScheduledReports | None = None
@@ -288,18 +288,11 @@ class ServiceStack(Stack):
                 stage=config.stage,
             )
             self.database.grant_connect(self.lake_export.function.role)
-        self.training: ScheduledTraining | None = None
-        if self.lake and config.trained_models:
-            self.training = ScheduledTraining(
-                self,
-                "Training",
-                config=config,
-                models=config.trained_models,
-                lake=self.lake,
-                key=self.key,
-                events_=self.events,
-                staging=Path(_outdir(self)) / ".training" / self.stack_name,
-            )
+        # The ai API forecasts through the model endpoint of its own region first, then the
+        # other's (stacks/models.py): the same name in both.
+        ai_api = self.api.functions.get("ai")
+        if ai_api is not None:
+            self._call_models(ai_api, config, region)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -321,15 +314,32 @@ class ServiceStack(Stack):
                 *([self.statement_drops.queue.queue] if self.statement_drops else []),
                 *(consumer.queue.queue for consumer in self.consumers),
             ],
-            state_machines=self.training.state_machines if self.training else [],
-            alarms=[
-                *(self.training.alarms if self.training else []),
-                *(consumer.depth_alarm for consumer in self.consumers),
-            ],
+            alarms=[consumer.depth_alarm for consumer in self.consumers],
+        )
+
+    def _call_models(self, function: FluxoFunction, config: StageConfig, region: str) -> None:
+        regions = config.model_regions(region)
+        function.function.add_environment("FLUXO_MODEL_ENDPOINT", config.models_endpoint)
+        function.function.add_environment("FLUXO_MODEL_REGIONS", ",".join(regions))
+        function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeTheModelEndpoints",
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[
+                    self.format_arn(
+                        service="sagemaker",
+                        region=name,
+                        resource="endpoint",
+                        resource_name=config.models_endpoint,
+                    )
+                    for name in regions
+                ],
+            )
         )
 
 
-def _outdir(scope: Construct) -> str:
+def outdir(scope: Construct) -> str:
+    """The synthesis's output directory, where assets are staged."""
     stage = Stage.of(scope)
     if stage is None:
         raise RuntimeError("a ServiceStack must be inside a CDK App")
@@ -340,6 +350,6 @@ def _outdir(scope: Construct) -> str:
 _UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 
 
-def _tag(stack: Stack, config: StageConfig) -> None:
+def tag_stack(stack: Stack, config: StageConfig) -> None:
     Tags.of(stack).add("project", "fluxo", exclude_resource_types=_UNTAGGABLE)
     Tags.of(stack).add("stage", config.stage, exclude_resource_types=_UNTAGGABLE)

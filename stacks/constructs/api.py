@@ -140,11 +140,12 @@ class Api(Construct):
         )
         version = self.rest_api.root.add_resource("v1")
         for context, segments in contexts.items():
-            # No test-invoke permission per method: the console's test button is not how this
-            # API is tried, and those permissions would double the stack's largest resource
-            # count (CloudFormation allows 500 per stack).
+            # One invoke permission per function for this API (any stage, method and path of
+            # it), not one per method and another per test-invoke: the stack stays under
+            # CloudFormation's 500 resources, and the API can reach a function only through
+            # the routes defined here anyway.
             integration = apigateway.LambdaIntegration(
-                self.functions[context].function, allow_test_invoke=False
+                self.functions[context].function, scope_permission_to_method=False
             )
             for segment in segments:
                 resource = version.add_resource(segment)
@@ -162,7 +163,10 @@ class Api(Construct):
                 )
         health_function = next(iter(self.functions.values())).function
         health = self.rest_api.root.add_resource("health")
-        health.add_method("GET", apigateway.LambdaIntegration(health_function))
+        health.add_method(
+            "GET",
+            apigateway.LambdaIntegration(health_function, scope_permission_to_method=False),
+        )
         probe = "/health is for probes and load balancers; it returns no data"
         acknowledge(health, {"AwsSolutions-APIG4": probe, "AwsSolutions-COG4": probe})
 

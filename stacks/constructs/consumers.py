@@ -49,6 +49,16 @@ class ConsumerSpec:
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec(
+        name="anomalies",
+        context="ai",
+        handler="anomalies_consumer.handler",
+        event_types=("ImportCompleted", "TransactionCreated"),
+        description="Judges new transactions against the workspace's history, keeps the "
+        "anomalies and raises AnomalyDetected",
+        publishes=True,
+        timeout_seconds=120,
+    ),
+    ConsumerSpec(
         name="activity",
         context="analytics",
         handler="activity.handler",
@@ -97,6 +107,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         event_types=(
             "BudgetExceeded",
             "BudgetThresholdReached",
+            "AnomalyDetected",
             "GoalMilestoneReached",
             "GoalReached",
             "ReportGenerated",

@@ -162,6 +162,7 @@ class Events(Construct):
         self.dead_letter_queues: list[sqs.IQueue] = [self._bus_dead_letters.queue]
         self.alarms: list[cloudwatch.Alarm] = [self._bus_dead_letters.alarm]
         self._delivery_allowed = False
+        self._schedule_dead_letters: dict[str, DeadLetterQueue] = {}
 
     def _encrypt_archive(self, key: kms.IKey) -> None:
         """The archive keeps events with the stage key too. ``Archive(kms_key=...)`` would
@@ -235,10 +236,15 @@ class Events(Construct):
         description: str,
         retry_attempts: int = 4,
         max_event_age: Duration = Duration.hours(1),
+        scope: Construct | None = None,
     ) -> events.Rule:
         """A rule on the default bus that starts an execution of ``state_machine``, with the
         same retries and dead-letter queue as :meth:`add_schedule`. EventBridge may start
         executions only of that state machine (the role CDK gives the target).
+
+        ``scope`` puts the rule and its dead-letter queue next to a state machine of another
+        stack of the region (the stage key still encrypts the queue); their alarm is then not in
+        :attr:`alarms` but in :meth:`dead_letters_of` the rule, for that stack to route.
 
         Delivery failures are ``StartExecution`` failures; an execution that fails is the state
         machine's own (its metrics, its alarms)."""
@@ -246,6 +252,7 @@ class Events(Construct):
             construct_id,
             schedule=schedule,
             description=description,
+            scope=scope,
             target=lambda dead: targets.SfnStateMachine(
                 state_machine,
                 dead_letter_queue=dead,
@@ -261,8 +268,9 @@ class Events(Construct):
         schedule: events.Schedule,
         description: str,
         target: Callable[[sqs.IQueue], events.IRuleTarget],
+        scope: Construct | None = None,
     ) -> events.Rule:
-        holder = Construct(self, construct_id)
+        holder = Construct(scope or self, construct_id)
         dead = DeadLetterQueue(
             holder, "DeadLetters", key=self._key, what=f"schedule {construct_id}'s dead letters"
         )
@@ -274,9 +282,15 @@ class Events(Construct):
             description=description,
             targets=[target(dead.queue)],
         )
-        self.dead_letter_queues.append(dead.queue)
-        self.alarms.append(dead.alarm)
+        self._schedule_dead_letters[rule.node.path] = dead
+        if scope is None:
+            self.dead_letter_queues.append(dead.queue)
+            self.alarms.append(dead.alarm)
         return rule
+
+    def dead_letters_of(self, rule: events.Rule) -> DeadLetterQueue:
+        """The dead-letter queue of a schedule made here."""
+        return self._schedule_dead_letters[rule.node.path]
 
     def add_consumer_rule(
         self,

@@ -98,7 +98,7 @@ class Monitoring(Construct):
         self._database(database.cluster)
         self._state_machines(state_machines)
         for alarm in alarms:
-            self._watch(alarm)
+            self.watch(alarm)
 
     # -- the topic ------------------------------------------------------------------------------
 
@@ -167,10 +167,11 @@ class Monitoring(Construct):
             comparison_operator=GTE,
             treat_missing_data=NOT_BREACHING,
         )
-        self._watch(alarm)
+        self.watch(alarm)
         return alarm
 
-    def _watch(self, alarm: cloudwatch.Alarm) -> None:
+    def watch(self, alarm: cloudwatch.Alarm) -> None:
+        """Routes ``alarm`` (made elsewhere, in this region) to the topic, once."""
         if alarm.node.path in self._watched:
             return
         self._watched.add(alarm.node.path)
@@ -275,7 +276,7 @@ class Monitoring(Construct):
             if isinstance(owner, ConsumerQueue | DeadLetterQueue):
                 existing = owner.alarms if isinstance(owner, ConsumerQueue) else [owner.alarm]
                 for alarm in existing:
-                    self._watch(alarm)
+                    self.watch(alarm)
             elif _is_dead_letter_queue(queue):
                 self._alarm(
                     f"{_construct_id(label)}NotEmpty",
@@ -339,27 +340,31 @@ class Monitoring(Construct):
         )
 
     def _state_machines(self, state_machines: Sequence[sfn.IStateMachine]) -> None:
-        if not state_machines:
-            return
-        widgets: list[cloudwatch.IWidget] = []
-        for machine in state_machines:
-            label = _label(machine)
-            period = Duration.hours(1)
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title=f"{label} executions",
-                    left=[
-                        machine.metric_started(period=period).with_(label="started"),
-                        machine.metric_succeeded(period=period).with_(label="succeeded"),
-                        machine.metric_failed(period=period).with_(label="failed"),
-                        machine.metric_timed_out(period=period).with_(label="timed out"),
-                    ],
-                    width=12,
-                )
+        if state_machines:
+            self.dashboard.add_widgets(*training_widgets(state_machines))
+
+
+def training_widgets(state_machines: Sequence[sfn.IStateMachine]) -> list[cloudwatch.IWidget]:
+    """A "Model training" section: each state machine's executions, hour by hour."""
+    widgets: list[cloudwatch.IWidget] = [
+        cloudwatch.TextWidget(markdown="# Model training", width=24, height=1)
+    ]
+    for machine in state_machines:
+        label = _label(machine)
+        period = Duration.hours(1)
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title=f"{label} executions",
+                left=[
+                    machine.metric_started(period=period).with_(label="started"),
+                    machine.metric_succeeded(period=period).with_(label="succeeded"),
+                    machine.metric_failed(period=period).with_(label="failed"),
+                    machine.metric_timed_out(period=period).with_(label="timed out"),
+                ],
+                width=12,
             )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown="# Model training", width=24, height=1), *widgets
         )
+    return widgets
 
 
 def _with_dead_letter_queues(queues: Iterable[sqs.IQueue]) -> list[sqs.IQueue]:

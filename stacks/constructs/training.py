@@ -14,8 +14,11 @@ read, no delete, no other prefix), use the stage key only through S3 for the lak
 the training image, write its own logs and metrics. It runs with network isolation. The state
 machine's role may start and stop that model's training jobs and pass that role, nothing else.
 
-Alarms made here have no actions: :class:`~stacks.constructs.monitoring.Monitoring` routes them
-to its topic when it is given :attr:`ScheduledTraining.alarms`.
+It is built in the primary region's models stack (``stacks/models.py``), next to the model
+endpoint, with the lake, the stage key and the event schedules of the service stack. Alarms made
+here (failed and timed-out executions, the schedule's dead letters) have no actions:
+:class:`~stacks.constructs.monitoring.Monitoring` routes them to its topic
+(:attr:`ScheduledTraining.alarms`).
 """
 
 from __future__ import annotations
@@ -194,13 +197,16 @@ class ModelTraining(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL),
         )
+        # The schedule lives here, beside its state machine: in the models stack, whose
+        # references to the service stack (lake, key, topic) go one way only.
         self.rule = events_.add_state_machine_schedule(
             f"{_construct_id(model.name)}TrainingSchedule",
             schedule=events.Schedule.expression(model.schedule),
             state_machine=self.state_machine,
             description=f"Fluxo: retrain the {model.name} ({model.schedule}, UTC)",
+            scope=self,
         )
-        self.alarms = self._alarms()
+        self.alarms = [*self._alarms(), events_.dead_letters_of(self.rule).alarm]
         self._acknowledge()
 
     def _grant_job(self, image: ecr_assets.DockerImageAsset, lake: Lake, key: kms.IKey) -> None:

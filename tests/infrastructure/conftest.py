@@ -32,6 +32,30 @@ class Synthesized:
         found: dict[str, dict] = self.templates[name].find_resources(kind)
         return found
 
+    def resolved(self, name: str, kind: str) -> dict[str, dict]:
+        """:meth:`resources` with each ``Fn::ImportValue`` replaced by what the exporting stack
+        exports (``{"Ref": "LakeBucket…"}``), so a reference to another stack of the region
+        reads like one inside the stack."""
+        exported = {
+            output["Export"]["Name"]: output["Value"]
+            for template in self.templates.values()
+            for output in template.to_json().get("Outputs", {}).values()
+            if "Export" in output
+        }
+
+        def resolve(value: object) -> object:
+            if isinstance(value, dict):
+                if set(value) == {"Fn::ImportValue"} and value["Fn::ImportValue"] in exported:
+                    return exported[value["Fn::ImportValue"]]
+                return {key: resolve(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [resolve(item) for item in value]
+            return value
+
+        resources = resolve(self.resources(name, kind))
+        assert isinstance(resources, dict)
+        return resources
+
 
 def synthesize(context: dict[str, object], outdir: Path) -> Synthesized:
     import app as fluxo_app

@@ -3,16 +3,15 @@ serves must start with one of the segments the stack routes to it, or it is unre
 
 from __future__ import annotations
 
-from fastapi.routing import APIRoute
-
 from shared.http.app import discover_routers
 from stacks.region import API_CONTEXTS
+from tests.support.routes import served_paths
 
 
 def test_every_route_of_a_context_is_under_a_prefix_the_stack_routes_to_it() -> None:
     for context, segments in API_CONTEXTS.items():
         (router,) = discover_routers([context])
-        paths = [route.path for route in router.routes if isinstance(route, APIRoute)]
+        paths = served_paths(router)
         assert paths, context
         for path in paths:
             assert path.startswith("/v1/"), (context, path)

@@ -22,7 +22,13 @@ def _all(synth, kind):
 
 def test_both_regions_are_present(dev):
     regions = {name: stack.region for name, stack in dev.stacks.items()}
-    assert regions == {"replica": "us-west-2", "primary": "us-east-1", "standby": "us-west-2"}
+    assert regions == {
+        "replica": "us-west-2",
+        "primary": "us-east-1",
+        "standby": "us-west-2",
+        "primary_models": "us-east-1",
+        "standby_models": "us-west-2",
+    }
 
 
 def test_every_bucket_is_private_tls_only_and_versioned_where_data_lives(dev):

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from stacks.config import ROOT
-from stacks.packaging import CONTEXT_MODELS, function_code, model_artefacts, training_context
+from stacks.packaging import (
+    CONTEXT_FILES,
+    CONTEXT_MODELS,
+    function_code,
+    model_artefacts,
+    training_context,
+)
 
 CATEGORISING = {"imports", "transactions"}
 ARTEFACT = {"categoriser.onnx", "categoriser.json"}
@@ -78,11 +84,26 @@ def test_every_function_that_categorises_ships_the_artefact_and_its_metadata(syn
 @pytest.mark.parametrize("stack", ["primary", "standby"])
 def test_the_other_functions_ship_no_artefact(synth, stack):
     assets = _assets(synth, stack)
-    others = set(assets) - CATEGORISING
+    others = set(assets) - CATEGORISING - set(CONTEXT_FILES)
     assert others, sorted(assets)  # users and the outbox sweep at least
     for context in others:
         assert not (assets[context] / "ml").exists(), context
         assert not list(assets[context].rglob("*.onnx")), context
+
+
+@pytest.mark.parametrize("stack", ["primary", "standby"])
+def test_the_ai_functions_ship_the_tuned_anomaly_thresholds_and_no_model(synth, stack):
+    folder = _assets(synth, stack)["ai"]
+    shipped = {p.relative_to(folder).as_posix() for p in (folder / "ml").rglob("*")}
+    assert shipped == {"ml/artifacts", "ml/artifacts/anomalies.json"}
+    original = ROOT / "ml" / "artifacts" / "anomalies.json"
+    assert (folder / "ml" / "artifacts" / "anomalies.json").read_bytes() == original.read_bytes()
+    # Where shared/anomalies/thresholds.py looks for them, relative to itself.
+    thresholds = folder / "shared" / "anomalies" / "thresholds.py"
+    assert (
+        thresholds.resolve().parents[2] / "ml" / "artifacts"
+        == (folder / "ml" / "artifacts").resolve()
+    )
 
 
 @pytest.mark.parametrize("stack", ["primary", "standby"])

@@ -1,7 +1,8 @@
-"""Scheduled retraining: in the primary region only, a weekly EventBridge schedule starts a Step
-Functions state machine whose task is a SageMaker training job running the image built from
-ml/training/Dockerfile; the job writes its model under models/<model>/ in the lake and may write
-nothing else there; failed or timed-out executions alarm to the stage's topic."""
+"""Scheduled retraining: in the primary region only (its models stack), a weekly EventBridge
+schedule starts a Step Functions state machine whose task is a SageMaker training job running
+the image built from ml/training/Dockerfile; the job writes its model under models/<model>/ in
+the lake and may write nothing else there; failed or timed-out executions alarm to the stage's
+topic."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from stacks.config import TRAINED_MODELS, TrainedModel
 from stacks.packaging import TRAINING_DOCKERFILE
 
 CATEGORISER = next(model for model in TRAINED_MODELS if model.name == "categoriser")
+MODELS = "primary_models"
+"""Retraining is in the primary region's models stack, beside the model endpoint."""
 SAGEMAKER_RUN_JOB = ":states:::sagemaker:createTrainingJob.sync"
 
 
@@ -42,8 +45,8 @@ def _listed(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _state_machines(synth, stack: str = "primary") -> dict[str, dict]:
-    found: dict[str, dict] = synth.resources(stack, "AWS::StepFunctions::StateMachine")
+def _state_machines(synth, stack: str = MODELS) -> dict[str, dict]:
+    found: dict[str, dict] = synth.resolved(stack, "AWS::StepFunctions::StateMachine")
     return found
 
 
@@ -86,10 +89,10 @@ def _stage_key(synth) -> str:
 
 def _role_statements(synth, role_logical: str) -> list[dict]:
     statements = []
-    for policy in synth.resources("primary", "AWS::IAM::Policy").values():
+    for policy in synth.resolved(MODELS, "AWS::IAM::Policy").values():
         if {"Ref": role_logical} in policy["Properties"].get("Roles", []):
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    role = synth.resources("primary", "AWS::IAM::Role")[role_logical]
+    role = synth.resolved(MODELS, "AWS::IAM::Role")[role_logical]
     for inline in role["Properties"].get("Policies", []):
         statements += inline["PolicyDocument"]["Statement"]
     assert not role["Properties"].get("ManagedPolicyArns"), role_logical
@@ -107,7 +110,7 @@ def _job_role(synth) -> str:
 def _schedules(synth, stack: str) -> list[dict]:
     return [
         rule["Properties"]
-        for rule in synth.resources(stack, "AWS::Events::Rule").values()
+        for rule in synth.resolved(stack, "AWS::Events::Rule").values()
         if "ScheduleExpression" in rule["Properties"]
     ]
 
@@ -119,7 +122,7 @@ def test_a_weekly_schedule_starts_the_training_state_machine(synth):
     logical, _, _ = _training(synth)
     starting = [
         rule
-        for rule in _schedules(synth, "primary")
+        for rule in _schedules(synth, MODELS)
         if any(target["Arn"] == {"Ref": logical} for target in rule["Targets"])
     ]
     assert len(starting) == 1
@@ -132,7 +135,7 @@ def test_a_weekly_schedule_starts_the_training_state_machine(synth):
     # EventBridge retries, then keeps the event in an encrypted dead-letter queue.
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     dead = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
-    queue = synth.resources("primary", "AWS::SQS::Queue")[dead]["Properties"]
+    queue = synth.resolved(MODELS, "AWS::SQS::Queue")[dead]["Properties"]
     assert queue.get("KmsMasterKeyId")
     # EventBridge's role may start this state machine and nothing else.
     role = target["RoleArn"]["Fn::GetAtt"][0]
@@ -143,7 +146,16 @@ def test_a_weekly_schedule_starts_the_training_state_machine(synth):
 
 
 def test_retraining_exists_in_the_primary_region_only(synth):
-    for stack in ("standby", "replica"):
+    # The standby's model endpoint runs its own image, but trains nothing.
+    standby_images = json.loads(
+        (synth.outdir / f"{synth.stacks['standby_models'].artifact_id}.assets.json").read_text()
+    )["dockerImages"]
+    assert [image["source"]["dockerFile"] for image in standby_images.values()] == [
+        "ml/serving/Dockerfile"
+    ]
+    assert not _state_machines(synth, "standby_models")
+    assert not _schedules(synth, "standby_models")
+    for stack in ("standby", "replica", "primary"):
         assert not _state_machines(synth, stack), stack
         roles = synth.resources(stack, "AWS::IAM::Role").values()
         assert not any(
@@ -158,7 +170,7 @@ def test_retraining_exists_in_the_primary_region_only(synth):
 
 
 def test_every_model_entry_in_config_gets_its_own_state_machine_and_schedule(synth):
-    schedules = {rule["ScheduleExpression"] for rule in _schedules(synth, "primary")}
+    schedules = {rule["ScheduleExpression"] for rule in _schedules(synth, MODELS)}
     for model in TRAINED_MODELS:
         assert model.schedule in schedules, model.name
     assert len(_state_machines(synth)) == len(TRAINED_MODELS)
@@ -224,10 +236,13 @@ def test_the_job_runs_the_training_command_of_the_config_entry(synth):
 def test_the_job_runs_the_image_built_from_the_repositorys_dockerfile(synth):
     _, _, task = _training(synth)
     image = task["Parameters"]["AlgorithmSpecification"]["TrainingImage"]
-    stack = synth.stacks["primary"]
+    stack = synth.stacks[MODELS]
     manifest = json.loads((synth.outdir / f"{stack.artifact_id}.assets.json").read_text())
-    (asset_hash, asset), *others = manifest["dockerImages"].items()
-    assert not others
+    ((asset_hash, asset),) = [
+        (asset_hash, asset)
+        for asset_hash, asset in manifest["dockerImages"].items()
+        if asset["source"]["dockerFile"] == TRAINING_DOCKERFILE
+    ]
     assert image.endswith(f":{asset_hash}")
     assert "container-assets" in image
     source = asset["source"]
@@ -324,12 +339,12 @@ def test_the_job_role_pulls_only_the_asset_repository_and_writes_only_its_jobs_l
 
 def test_only_sagemaker_assumes_the_job_role_and_only_the_state_machine_passes_it(synth):
     job_role = _job_role(synth)
-    role = synth.resources("primary", "AWS::IAM::Role")[job_role]["Properties"]
+    role = synth.resolved(MODELS, "AWS::IAM::Role")[job_role]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     passing = [
         (logical, statement)
-        for logical, policy in synth.resources("primary", "AWS::IAM::Policy").items()
+        for logical, policy in synth.resolved(MODELS, "AWS::IAM::Policy").items()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "iam:PassRole" in _listed(statement["Action"])
         and job_role in json.dumps(statement["Resource"])
@@ -357,7 +372,7 @@ def test_the_state_machine_logs_every_event_to_an_encrypted_group_and_is_traced(
     assert logging["Level"] == "ALL"
     (destination,) = logging["Destinations"]
     group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
-    log_group = synth.resources("primary", "AWS::Logs::LogGroup")[group]["Properties"]
+    log_group = synth.resolved(MODELS, "AWS::Logs::LogGroup")[group]["Properties"]
     assert log_group["KmsKeyId"] == {"Fn::GetAtt": [_stage_key(synth), "Arn"]}
     assert log_group["RetentionInDays"] >= 30
 
@@ -368,7 +383,7 @@ def test_failed_and_timed_out_executions_alarm_to_the_topic(synth):
     assert len(topics) == 1
     alarms = {
         alarm["Properties"]["MetricName"]: alarm["Properties"]
-        for alarm in synth.resources("primary", "AWS::CloudWatch::Alarm").values()
+        for alarm in synth.resolved(MODELS, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("Namespace") == "AWS/States"
         and {"Name": "StateMachineArn", "Value": {"Ref": logical}}
         in alarm["Properties"].get("Dimensions", [])
@@ -386,14 +401,14 @@ def test_a_schedule_that_cannot_start_the_state_machine_alarms_to_the_topic(synt
     logical, _, _ = _training(synth)
     (rule,) = [
         rule
-        for rule in _schedules(synth, "primary")
+        for rule in _schedules(synth, MODELS)
         if any(target["Arn"] == {"Ref": logical} for target in rule["Targets"])
     ]
     dead = rule["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     topics = list(synth.resources("primary", "AWS::SNS::Topic"))
     watching = [
         alarm["Properties"]
-        for alarm in synth.resources("primary", "AWS::CloudWatch::Alarm").values()
+        for alarm in synth.resolved(MODELS, "AWS::CloudWatch::Alarm").values()
         if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead, "QueueName"]}}
         in alarm["Properties"].get("Dimensions", [])
     ]
@@ -402,12 +417,12 @@ def test_a_schedule_that_cannot_start_the_state_machine_alarms_to_the_topic(synt
 
 
 def test_the_dashboard_graphs_the_training_executions(synth):
-    (dashboard,) = synth.resources("primary", "AWS::CloudWatch::Dashboard").values()
+    (dashboard,) = synth.resolved(MODELS, "AWS::CloudWatch::Dashboard").values()
     body = _text(dashboard["Properties"]["DashboardBody"])
     assert "# Model training" in body
     assert "ExecutionsFailed" in body
 
 
 def test_the_training_image_context_is_staged_next_to_the_synthesis(synth):
-    staged = Path(synth.outdir) / ".training" / synth.stacks["primary"].stack_name / "training"
+    staged = Path(synth.outdir) / ".training" / synth.stacks[MODELS].stack_name / "training"
     assert (staged / TRAINING_DOCKERFILE).is_file()

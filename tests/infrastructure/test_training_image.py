@@ -100,11 +100,15 @@ def test_every_configured_command_is_a_cli_command_that_takes_out():
     cli = get_command(app)
     for model in TRAINED_MODELS:
         assert model.command[0] == "fluxo", model.name
+        words = list(model.command[1:])
         command = cli
-        for word in model.command[1:]:
-            command = command.commands[word]  # type: ignore[attr-defined]
+        while words and not words[0].startswith("-"):
+            command = command.commands[words.pop(0)]  # type: ignore[attr-defined]
         options = {option for parameter in command.params for option in parameter.opts}
         assert "--out" in options, model.name
+        # What follows the command is its own options (`--model forecaster`).
+        for word in words:
+            assert not word.startswith("-") or word in options, (model.name, word)
         for name in model.hyperparameters:
             assert f"--{name.replace('_', '-')}" in options, (model.name, name)
 
