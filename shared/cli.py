@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ml.forecasting.dataset import HouseholdData
     from shared.bootstrap import Container
 
+_DAY = ["%Y-%m-%d"]
+"""How the commands read a day."""
+
 app = typer.Typer(
     name="fluxo",
     no_args_is_help=True,
@@ -75,15 +78,28 @@ def migrate(
 def demo(
     households: Annotated[int, typer.Option(min=1, max=1000, help="How many households.")] = 1,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
-    seed: Annotated[int, typer.Option(help="Generator seed: same seed, same data.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Generator seed: the same seed and end, the same data.")
+    ] = 42,
     if_missing: Annotated[bool, typer.Option(help="Do nothing if the demo exists.")] = False,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=_DAY, help="Last day of the history (YYYY-MM-DD); today by default."),
+    ] = None,
 ) -> None:
-    """Load demo households (a Brazilian family's year of statements) and print a token."""
+    """Load demo households (a Brazilian family's year of statements, up to today) and print a
+    token."""
     from shared.demo.loader import load_demo
 
     container = _container()
     loaded = load_demo(
-        container, households=households, months=months, seed=seed, if_missing=if_missing
+        container,
+        households=households,
+        months=months,
+        seed=seed,
+        if_missing=if_missing,
+        # Up to today, so that this month's dashboard, budgets and forecasts have data.
+        end=end.date() if end else container.clock.now().date(),
     )
     for item in loaded:
         state = f"{item.transactions} transactions loaded" if item.created else "already there"
@@ -685,9 +701,6 @@ def analytics_rebuild(
     for tenant_id in workspaces(container, tenant):
         rows = container.analytics.rebuild(tenant_id)
         typer.echo(f"{tenant_id}: {rows} rollup row(s)")
-
-
-_DAY = ["%Y-%m-%d"]
 
 
 @analytics_app.command("export")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from shared.adapters.local.directory import local_user_id
@@ -32,10 +33,12 @@ def load_demo(
     months: int = 12,
     seed: int = 42,
     if_missing: bool = False,
+    end: date | None = None,
 ) -> list[LoadedDemo]:
+    """``end``: the history's last day (the generator's pinned day when None)."""
     loaded: list[LoadedDemo] = []
     for index in range(households):
-        household = generate_household(index, months, seed=seed)
+        household = generate_household(index, months, seed=seed, end=end)
         loaded.append(_load(container, household, if_missing=if_missing))
     return loaded
 

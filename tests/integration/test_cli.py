@@ -114,7 +114,7 @@ def test_fluxo_without_arguments_shows_the_help(fluxo: Fluxo) -> None:
     [
         ("serve", ["--host", "--port", "--reload"]),
         ("migrate", ["--revision"]),
-        ("demo", ["--households", "--months", "--seed", "--if-missing"]),
+        ("demo", ["--households", "--months", "--seed", "--if-missing", "--end"]),
         ("token", ["--user", "--tenant", "--role", "--email", "--hours"]),
         ("openapi", []),
     ],
