@@ -21,9 +21,7 @@ from shared.clock import SystemClock
 from shared.consumers import Consumer, ConsumerRunner, subscribe_in_process
 from shared.db.engine import Database, RdsIamTokens, TokenSource
 from shared.db.unit_of_work import UnitOfWork
-from shared.identity.cognito import CognitoVerifier
 from shared.identity.gateway import GatewayClaims
-from shared.identity.local import LocalDevIssuer
 from shared.outbox import OutboxRelay
 from shared.ports import (
     Cache,
@@ -43,6 +41,7 @@ from shared.settings import Environment, IdentityProvider, Settings, get_setting
 if TYPE_CHECKING:
     # Only named here: importing it needs pyarrow (the property imports it on first use).
     from shared.analytics.lake_export import LakeExportService
+    from shared.identity.local import LocalDevIssuer
 
     # Services are imported by the property that builds them: a function imports only the
     # services it serves (bench/ai_import.py measures an entry's import time).
@@ -366,6 +365,9 @@ def _database_tokens(settings: Settings, injected: TokenSource | None) -> TokenS
 def _dev_issuer(settings: Settings, clock: Clock) -> LocalDevIssuer | None:
     if settings.identity_provider is not IdentityProvider.LOCAL:
         return None
+    # Imported only here: JWT signing and cryptography are for the local setup's own tokens.
+    from shared.identity.local import LocalDevIssuer
+
     return LocalDevIssuer(settings.home, settings.local_issuer, settings.local_audience, clock)
 
 
@@ -473,6 +475,8 @@ def _verifier(settings: Settings, clock: Clock, dev_issuer: LocalDevIssuer | Non
         gateway = _gateway_claims(settings)
         assert gateway is not None
         return gateway  # refuses raw tokens: they were verified by API Gateway
+    from shared.identity.cognito import CognitoVerifier
+
     assert settings.cognito_user_pool_id is not None  # the settings validator guarantees it
     return CognitoVerifier(
         settings.cognito_user_pool_id,

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import jwt
-
 from shared.domain.access import Principal, Role
 from shared.domain.errors import Unauthenticated
 
@@ -37,6 +35,8 @@ def signing_key_id(token: str) -> str:
     The algorithm is pinned here as well as in ``decode`` so that ``none``/``HS256`` tokens are
     refused before they can cause a JWKS fetch.
     """
+    import jwt  # here: behind API Gateway claims arrive verified, and no token is decoded
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -51,6 +51,8 @@ def signing_key_id(token: str) -> str:
 
 def decode(token: str, public_key: Any) -> dict[str, Any]:
     """The verified payload of ``token``; the caller still checks times, issuer and audience."""
+    import jwt
+
     try:
         # Times are checked by ``check_times`` against the injected clock and iss/aud/sub/jti by
         # the adapters, so PyJWT is asked for the signature (and the JSON shape) only.

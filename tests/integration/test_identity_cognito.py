@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from shared.clock import FixedClock, SystemClock
 from shared.domain.access import Role
 from shared.domain.errors import Unauthenticated
-from shared.identity import CognitoVerifier
+from shared.identity.cognito import CognitoVerifier
 from tests.support.moto_server import MotoServer, moto_server_fixture
 
 moto_server = moto_server_fixture()

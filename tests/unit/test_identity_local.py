@@ -20,8 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from shared.clock import FixedClock
 from shared.domain.access import Role
 from shared.domain.errors import Unauthenticated
-from shared.identity import LocalDevIssuer
-from shared.identity.local import _thumbprint
+from shared.identity.local import LocalDevIssuer, _thumbprint
 
 ISSUER = "https://fluxo.local/dev"
 AUDIENCE = "fluxo-dev"
