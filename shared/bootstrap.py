@@ -223,7 +223,7 @@ class Container:
     def ai(self) -> AiService:
         from shared.services.ai import AiService
 
-        return AiService(self.unit_of_work, self.clock, lambda: self.model_client)
+        return AiService(self.unit_of_work, lambda: self.model_client)
 
     @cached_property
     def cache(self) -> Cache:

@@ -89,7 +89,7 @@ def demo(
 ) -> None:
     """Load demo households (a Brazilian family's year of statements, up to today) and print a
     token."""
-    from shared.demo.loader import load_demo
+    from shared.demo.loader import demo_today, load_demo
 
     container = _container()
     loaded = load_demo(
@@ -99,7 +99,7 @@ def demo(
         seed=seed,
         if_missing=if_missing,
         # Up to today, so that this month's dashboard, budgets and forecasts have data.
-        end=end.date() if end else container.clock.now().date(),
+        end=end.date() if end else demo_today(container),
     )
     for item in loaded:
         state = f"{item.transactions} transactions loaded" if item.created else "already there"

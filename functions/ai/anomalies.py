@@ -64,9 +64,9 @@ def _out(view: AnomalyView) -> AnomalyOut:
     return AnomalyOut(
         id=row.id,
         transaction_id=row.transaction_id,
-        account_id=row.account_id,
+        account_id=view.account_id,
         kind=row.kind,
-        booked_on=row.booked_on,
+        booked_on=view.booked_on,
         amount=Money(view.amount, view.currency).quantized().amount,
         currency=view.currency,
         counterparty=view.counterparty,

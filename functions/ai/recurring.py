@@ -27,8 +27,8 @@ def list_recurring(
     ] = None,
 ) -> RecurringOut:
     answer = container.ai.recurring(caller, account)
-    ordered = sorted(answer.series, key=lambda item: (item.next_date, item.counterparty))
     return RecurringOut(
         today=answer.today,
-        items=[series_out(item.to_json(), answer.currencies) for item in ordered],
+        # In find_recurring's order: by next date, then counterparty.
+        items=[series_out(item.to_json(), answer.currencies) for item in answer.series],
     )

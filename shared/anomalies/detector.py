@@ -23,6 +23,7 @@ from typing import Any
 from shared.anomalies.model import LANGUAGES, Anomaly, AnomalyKind
 from shared.anomalies.reasons import render
 from shared.anomalies.thresholds import Thresholds, load_thresholds
+from shared.forecasting.instalments import instalment_of
 from shared.forecasting.lines import Line
 
 # Fares and tolls repeat at the same price within minutes; two of them are two rides (a
@@ -146,14 +147,13 @@ def counterparty_key(line: Line) -> str:
 
 
 def is_instalment(line: Line) -> bool:
-    return bool(_INSTALMENT.search(line.description))
+    return instalment_of(line) is not None
 
 
 def purchase_size(line: Line) -> float:
     """What was bought, in money: an instalment's part times the number of parts."""
-    found = _INSTALMENT.search(line.description)
-    parts = int(found.group(1) or found.group(2)) if found else 1
-    return float(-line.amount) * max(1, parts)
+    found = instalment_of(line)
+    return float(-line.amount) * (found[1] if found else 1)
 
 
 def _anomaly(kind: AnomalyKind, evidence: dict[str, Any], language: str) -> Anomaly:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from shared.adapters.local.directory import local_user_id
 from shared.bootstrap import Container
+from shared.clock import local_today
 from shared.demo.generator import DemoHousehold, generate_household
 from shared.domain.access import Principal, Role
 from shared.domain.transactions import AccountKind, CategorySource
@@ -24,6 +25,12 @@ class LoadedDemo:
     email: str
     transactions: int
     created: bool
+
+
+def demo_today(container: Container) -> date:
+    """Today where the demo workspaces live (they keep the default time zone): a history that
+    ends here has no line dated tomorrow, whatever the hour in UTC."""
+    return local_today(container.clock.now(), NewWorkspace(name="demo").timezone)
 
 
 def load_demo(

@@ -20,12 +20,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.forecasting.errors import InvalidInvocation, ModelUnavailable
-from shared.forecasting.lines import InvalidLine, Line, lines_from_json
+from shared.forecasting.lines import InvalidLine, Line, lines_from_json, parse_amount
 
 if TYPE_CHECKING:
     from shared.forecasting.forecaster import Forecaster
@@ -154,15 +154,10 @@ def _today(payload: Mapping[str, Any]) -> date:
 
 
 def _decimal(value: object, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidInvocation(where, 'a decimal amount as a string, e.g. "1234.56"')
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInvocation(where, f"not a number: {value!r}") from None
-    if not amount.is_finite():
-        raise InvalidInvocation(where, f"not a finite amount: {value!r}")
-    return amount
+        return parse_amount(value, where)
+    except InvalidLine as error:
+        raise InvalidInvocation(error.where, error.reason) from None
 
 
 def _lines(payload: Mapping[str, Any]) -> list[Line]:

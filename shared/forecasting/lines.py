@@ -61,7 +61,7 @@ class Line:
         if not isinstance(raw, Mapping):
             raise InvalidLine(where, "a line is an object")
         booked_on = _date(raw.get("date"), f"{where}.date")
-        amount = _amount(raw.get("amount"), f"{where}.amount")
+        amount = parse_amount(raw.get("amount"), f"{where}.amount")
         kind = raw.get("kind", "uncategorised")
         if kind not in KINDS:
             raise InvalidLine(f"{where}.kind", f"one of {', '.join(KINDS)}, not {kind!r}")
@@ -97,7 +97,8 @@ def _date(value: object, where: str) -> date:
         raise InvalidLine(where, f"not a date: {value!r}") from None
 
 
-def _amount(value: object, where: str) -> Decimal:
+def parse_amount(value: object, where: str) -> Decimal:
+    """A finite decimal from a payload's string (or number); ``InvalidLine`` at ``where``."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidLine(where, 'a decimal amount as a string, e.g. "-12.50"')
     try:

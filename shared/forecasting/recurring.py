@@ -38,6 +38,11 @@ from shared.forecasting.calendar import (
     nth_business_day,
     nth_last_business_day,
 )
+from shared.forecasting.instalments import (
+    INSTALMENT_EXPLICIT,
+    instalment_parts,
+    is_posting_date,
+)
 from shared.forecasting.lines import Line
 
 Cadence = Literal["weekly", "biweekly", "monthly", "yearly"]
@@ -82,8 +87,6 @@ MIN_COVERAGE = 0.75
 YEARLY_SPREAD = Decimal("1.25")
 """A yearly bill moves with a year's inflation or a car's depreciation, not more."""
 
-_INSTALMENT_EXPLICIT = re.compile(r"\bPARC(?:ELA)?\.?\s*(\d{1,2})\s*(?:/|DE)\s*(\d{1,2})\b")
-_INSTALMENT_SUFFIX = re.compile(r"\s(\d{1,2})/(\d{1,2})\s*$")
 _DIGITS = re.compile(r"\b\d+\b")
 
 
@@ -170,7 +173,7 @@ def find_recurring(lines: Sequence[Line], today: date) -> list[RecurringSeries]:
     for line in known:
         key, name = _counterparty(line)
         names.setdefault(key, name)
-        part = _instalment(line.description)
+        part = instalment_parts(line.description)
         if part is not None:
             parts[line.account_id, key, part[1]].append((line, *part))
         else:
@@ -179,7 +182,7 @@ def find_recurring(lines: Sequence[Line], today: date) -> list[RecurringSeries]:
         # "UBER 05/10" booked on 6 October is a purchase date, not part 5 of 10, unless the
         # payee prints other parts of that count too (an IPTU carnê's 09/10 paid on 9 October).
         if len({number for _, number, _, _ in group}) == 1:
-            dates = [p for p in group if not p[3] and _is_posting_date(p[0].booked_on, p[1:])]
+            dates = [p for p in group if not p[3] and is_posting_date(p[0].booked_on, p[1:])]
             for item in dates:
                 group.remove(item)
                 line = item[0]
@@ -226,33 +229,10 @@ def _counterparty(line: Line) -> tuple[str, str]:
         name = line.merchant
         key = fold(line.merchant)
     else:
-        merchant = normalise_merchant(_INSTALMENT_EXPLICIT.sub(" ", line.description))
+        merchant = normalise_merchant(INSTALMENT_EXPLICIT.sub(" ", line.description))
         name, key = merchant.name, merchant.key
     key = " ".join(_DIGITS.sub(" ", key).split()) or key
     return key, name
-
-
-def _instalment(description: str) -> tuple[int, int, bool] | None:
-    """(part, parts, explicit) from "PARCELA 3/10 LOJA", "PARC 03/10" or "LOJA 03/10"."""
-    text = description.upper()
-    match = _INSTALMENT_EXPLICIT.search(text)
-    explicit = match is not None
-    if match is None:
-        match = _INSTALMENT_SUFFIX.search(text)
-    if match is None:
-        return None
-    number, total = int(match.group(1)), int(match.group(2))
-    if not 1 <= number <= total or not 2 <= total <= 48:
-        return None
-    return number, total, explicit
-
-
-def _is_posting_date(booked_on: date, part: tuple[int, int, bool]) -> bool:
-    """Whether a bare "dd/mm" suffix is the purchase date, a few days before the booking."""
-    return any(
-        (day.day, day.month) == part[:2]
-        for day in (booked_on - timedelta(days=back) for back in range(4))
-    )
 
 
 def _instalment_plans(
@@ -486,7 +466,7 @@ def _join_price_changes(
 
 
 def _wording(description: str) -> str:
-    text = _INSTALMENT_EXPLICIT.sub(" ", description.upper())
+    text = INSTALMENT_EXPLICIT.sub(" ", description.upper())
     return " ".join(_DIGITS.sub(" ", fold(text)).split())
 
 

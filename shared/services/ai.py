@@ -21,13 +21,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.clock import local_today
 from shared.db.models import Account
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import FieldIssue, InvalidInput, StoreUnavailable
 from shared.forecasting.errors import InvalidInvocation, ModelUnavailable
 from shared.forecasting.lines import Line, lines_to_json
-from shared.ports import Clock, ModelClient
+from shared.ports import ModelClient
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.model_inputs import balance, load_lines
 
@@ -68,11 +67,8 @@ class _Inputs:
 
 
 class AiService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, model_client: Callable[[], ModelClient]
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, model_client: Callable[[], ModelClient]) -> None:
         self._uow = uow
-        self._clock = clock
         self._model_client = model_client
 
     def forecast(
@@ -120,8 +116,7 @@ class AiService:
 
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
-            tenant = uow.tenants.get(caller.tenant_id)
-            today = local_today(self._clock.now(), tenant.timezone)
+            today = uow.today()
             known = {row.id: row for row in uow.accounts.list(include_archived=True)}
             if account is not None and account not in known:
                 raise InvalidInput(
@@ -133,7 +128,8 @@ class AiService:
                 if account is not None
                 else [row.id for row in known.values() if not row.archived]
             )
-            lines = load_lines(uow, accounts=chosen, since=today - timedelta(days=HISTORY_DAYS))
+            since = today - timedelta(days=HISTORY_DAYS)
+            lines = load_lines(uow, accounts=chosen, since=since, until=today)
             currencies = {str(row.id): row.currency for row in known.values()}
         series = tuple(find_recurring(lines, today))
         return RecurringAnswer(today, currencies, series)
@@ -142,7 +138,7 @@ class AiService:
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             authorize(uow, caller, Need.READ)
             tenant = uow.tenants.get(caller.tenant_id)
-            today = local_today(self._clock.now(), tenant.timezone)
+            today = uow.today()
             chosen, currency = _accounts(uow, accounts, tenant.base_currency)
             if not chosen:
                 raise _no_history()
@@ -151,8 +147,8 @@ class AiService:
                 today=today,
                 currency=currency,
                 accounts=tuple(chosen),
-                lines=load_lines(uow, accounts=chosen, since=since),
-                balance=balance(uow, accounts=chosen),
+                lines=load_lines(uow, accounts=chosen, since=since, until=today),
+                balance=balance(uow, accounts=chosen, on=today),
             )
 
 

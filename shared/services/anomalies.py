@@ -33,11 +33,12 @@ from shared.anomalies import Anomaly as Found
 from shared.anomalies import AnomalyKind, detect
 from shared.anomalies.reasons import render
 from shared.consumers import Consumer
-from shared.db.models import Account, Anomaly, Transaction
+from shared.db.models import Anomaly, Transaction
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import FieldIssue, InvalidInput, NotFound
 from shared.domain.notifications import Language, language_for
 from shared.domain.pagination import Cursor, Page, TransactionSort
+from shared.forecasting.lines import Line
 from shared.ports import Clock
 from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
 from shared.services.model_inputs import load_lines
@@ -71,6 +72,9 @@ class AnomalyView:
     amount: Decimal
     currency: str
     counterparty: str
+    booked_on: date
+    """The transaction's date and account as they are now: an edit may have moved it."""
+    account_id: UUID
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,16 @@ class AnomalyService:
                 )
             user = uow.users.find(caller.user_id)
             language = language_for(user.locale if user else None)
+            # Dates and accounts are the transaction's own: it may have been edited since.
             query = (
-                select(Anomaly, Transaction.amount, Transaction.currency, Transaction.merchant)
+                select(
+                    Anomaly,
+                    Transaction.amount,
+                    Transaction.currency,
+                    Transaction.merchant,
+                    Transaction.booked_on,
+                    Transaction.account_id,
+                )
                 .join(
                     Transaction,
                     (Transaction.tenant_id == Anomaly.tenant_id)
@@ -120,13 +132,13 @@ class AnomalyService:
                 .where(Anomaly.tenant_id == caller.tenant_id)
             )
             if wanted.date_from is not None:
-                query = query.where(Anomaly.booked_on >= wanted.date_from)
+                query = query.where(Transaction.booked_on >= wanted.date_from)
             if wanted.date_to is not None:
-                query = query.where(Anomaly.booked_on <= wanted.date_to)
+                query = query.where(Transaction.booked_on <= wanted.date_to)
             if wanted.kinds:
                 query = query.where(Anomaly.kind.in_([str(kind) for kind in wanted.kinds]))
             if wanted.account_ids:
-                query = query.where(Anomaly.account_id.in_(list(wanted.account_ids)))
+                query = query.where(Transaction.account_id.in_(list(wanted.account_ids)))
             if wanted.dismissed is not None:
                 query = query.where(
                     Anomaly.dismissed_at.is_not(None)
@@ -138,18 +150,18 @@ class AnomalyService:
                 day = after.sort_value()
                 query = query.where(
                     or_(
-                        Anomaly.booked_on < day,
-                        (Anomaly.booked_on == day) & (Anomaly.id > after.id),
+                        Transaction.booked_on < day,
+                        (Transaction.booked_on == day) & (Anomaly.id > after.id),
                     )
                 )
-            query = query.order_by(Anomaly.booked_on.desc(), Anomaly.id).limit(limit + 1)
+            query = query.order_by(Transaction.booked_on.desc(), Anomaly.id).limit(limit + 1)
             rows = list(uow.session.execute(query))
             more = len(rows) > limit
-            items = [_view(row[0], row[1], row[2], row[3], language) for row in rows[:limit]]
+            items = [_view(*row, language) for row in rows[:limit]]
         next_cursor = None
         if more and items:
-            last = items[-1].anomaly
-            next_cursor = Cursor(_SORT.value, last.booked_on.isoformat(), last.id).encode()
+            last = items[-1]
+            next_cursor = Cursor(_SORT.value, last.booked_on.isoformat(), last.anomaly.id).encode()
         return AnomalyList(Page(items, next_cursor), language)
 
     def dismiss(self, caller: Caller, anomaly_id: UUID) -> AnomalyView:
@@ -169,7 +181,13 @@ class AnomalyService:
             user = uow.users.find(caller.user_id)
             language = language_for(user.locale if user else None)
             view = _view(
-                row, transaction.amount, transaction.currency, transaction.merchant, language
+                row,
+                transaction.amount,
+                transaction.currency,
+                transaction.merchant,
+                transaction.booked_on,
+                transaction.account_id,
+                language,
             )
             uow.commit()
             return view
@@ -188,7 +206,13 @@ def _check(wanted: AnomalyFilter) -> None:
 
 
 def _view(
-    row: Anomaly, amount: Decimal, currency: str, merchant: str | None, language: Language
+    row: Anomaly,
+    amount: Decimal,
+    currency: str,
+    merchant: str | None,
+    booked_on: date,
+    account_id: UUID,
+    language: Language,
 ) -> AnomalyView:
     evidence = row.evidence
     return AnomalyView(
@@ -197,6 +221,8 @@ def _view(
         amount=amount,
         currency=currency,
         counterparty=str(evidence.get("counterparty") or merchant or ""),
+        booked_on=booked_on,
+        account_id=account_id,
     )
 
 
@@ -212,9 +238,25 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
     today = max(uow.today(), *days)
     lines = load_lines(uow, since=min(days) - timedelta(days=HISTORY_DAYS))
     ids = {str(transaction_id) for transaction_id, _ in judged}
-    found = detect(lines, today=today, judge=ids)
+    found = [
+        anomaly
+        for same_currency in _by_currency(uow, lines)
+        for anomaly in detect(same_currency, today=today, judge=ids)
+    ]
     if found:
         store(uow, found, event)
+
+
+def _by_currency(uow: UnitOfWork, lines: Sequence[Line]) -> list[list[Line]]:
+    """The lines split by their account's currency: what is usual in reais says nothing of a
+    charge in dollars."""
+    currency_of = {
+        str(account.id): account.currency for account in uow.accounts.list(include_archived=True)
+    }
+    groups: dict[str, list[Line]] = {}
+    for line in lines:
+        groups.setdefault(currency_of.get(line.account_id, ""), []).append(line)
+    return list(groups.values())
 
 
 def _judged(uow: UnitOfWork, event: DomainEvent) -> list[tuple[UUID, date]]:
@@ -249,10 +291,6 @@ def store(uow: UnitOfWork, found: Sequence[Found], cause: DomainEvent) -> list[A
             )
         )
     }
-    currencies = {
-        row.id: row.currency
-        for row in uow.session.scalars(select(Account).where(Account.tenant_id == tenant_id))
-    }
     now = uow.now()
     stored = []
     for anomaly in found:
@@ -273,8 +311,7 @@ def store(uow: UnitOfWork, found: Sequence[Found], cause: DomainEvent) -> list[A
             detected_at=now,
         )
         uow.session.add(row)
-        currency = currencies.get(transaction.account_id, transaction.currency)
-        uow.record(_detected(row, transaction, currency, anomaly, cause, now))
+        uow.record(_detected(row, transaction, transaction.currency, anomaly, cause, now))
         stored.append(row)
     return stored
 

@@ -16,10 +16,14 @@ from shared.forecasting.lines import Line
 
 
 def load_lines(
-    uow: UnitOfWork, *, accounts: Collection[UUID] | None = None, since: date | None = None
+    uow: UnitOfWork,
+    *,
+    accounts: Collection[UUID] | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> list[Line]:
-    """The workspace's transactions (of ``accounts`` when given, from ``since`` when given),
-    oldest first."""
+    """The workspace's transactions (of ``accounts`` when given, from ``since`` and up to
+    ``until`` when given), oldest first."""
     tenant = uow.tenant_id
     assert tenant is not None, "model inputs belong to a workspace"
     statement = (
@@ -50,6 +54,8 @@ def load_lines(
         statement = statement.where(Transaction.account_id.in_(list(accounts)))
     if since is not None:
         statement = statement.where(Transaction.booked_on >= since)
+    if until is not None:
+        statement = statement.where(Transaction.booked_on <= until)
     return [
         Line(
             id=str(row[0]),
@@ -66,8 +72,11 @@ def load_lines(
     ]
 
 
-def balance(uow: UnitOfWork, *, accounts: Collection[UUID] | None = None) -> Decimal:
-    """The sum of the accounts' balances today: opening balances plus every transaction."""
+def balance(
+    uow: UnitOfWork, *, accounts: Collection[UUID] | None = None, on: date | None = None
+) -> Decimal:
+    """The sum of the accounts' balances at the end of ``on``: opening balances plus every
+    transaction booked until then (future-dated ones, card instalments, are not money yet)."""
     tenant = uow.tenant_id
     assert tenant is not None, "a balance belongs to a workspace"
     opening = select(func.coalesce(func.sum(Account.opening_balance), 0)).where(
@@ -79,4 +88,6 @@ def balance(uow: UnitOfWork, *, accounts: Collection[UUID] | None = None) -> Dec
     if accounts is not None:
         opening = opening.where(Account.id.in_(list(accounts)))
         moved = moved.where(Transaction.account_id.in_(list(accounts)))
+    if on is not None:
+        moved = moved.where(Transaction.booked_on <= on)
     return Decimal(uow.session.scalar(opening) or 0) + Decimal(uow.session.scalar(moved) or 0)

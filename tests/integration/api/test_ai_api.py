@@ -144,6 +144,7 @@ def test_given_open_accounts_when_forecasting_then_their_lines_and_balance_reach
     _spend(ana, dollars, "-12.00", TODAY - timedelta(days=2))
     _spend(ana, closed, "-1.00", TODAY - timedelta(days=200))
     _spend(ana, main, "-99.00", TODAY - timedelta(days=401))  # before the history read
+    _spend(ana, main, "-80.00", TODAY + timedelta(days=30))  # an instalment not yet due
     ok(ana.patch(f"/v1/accounts/{closed}", {"archived": True}))
 
     answer = ok(ana.post("/v1/ai/forecast", {"horizon_days": 14}))
@@ -152,7 +153,8 @@ def test_given_open_accounts_when_forecasting_then_their_lines_and_balance_reach
     assert payload["model"] == "forecast"
     assert payload["today"] == "2026-10-31"
     assert payload["horizon_days"] == 14
-    # Opening balances plus every transaction, the one older than the history included.
+    # Opening balances plus every transaction up to today, the one older than the history
+    # included, the future instalment not.
     assert Decimal(payload["balance"]) == Decimal("1000.00") + Decimal("500.00") - Decimal(
         "35.50"
     ) + Decimal("200.00") - Decimal("99.00")

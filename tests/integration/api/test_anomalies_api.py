@@ -212,3 +212,53 @@ def test_a_person_who_asked_for_anomalies_is_notified_and_the_others_are_not(
     [notification] = ok(owner.get("/v1/notifications"))
     assert notification["event_type"] == "AnomalyDetected"
     assert notification["channel"] == "email"
+
+
+def test_a_transaction_moved_after_it_was_flagged_is_listed_where_it_is_now(
+    owner: Actor,
+) -> None:
+    first, second = _account(owner), _account(owner)
+    flagged = _twice(owner, first, DAY, "PADARIA")
+    moved_to = DAY + timedelta(days=20)
+    transaction = ok(owner.get(f"/v1/transactions/{flagged}"))
+    ok(
+        owner.patch(
+            f"/v1/transactions/{flagged}",
+            {"booked_on": moved_to.isoformat(), "account_id": second},
+            headers={"If-Match": f'"{transaction["version"]}"'},
+        )
+    )
+
+    def listed(**params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = ok(owner.get("/v1/ai/anomalies", params=params))["items"]
+        return items
+
+    [item] = listed(date_from=moved_to.isoformat(), account=second)
+    assert (item["transaction_id"], item["booked_on"], item["account_id"]) == (
+        flagged,
+        moved_to.isoformat(),
+        second,
+    )
+    assert listed(date_to=DAY.isoformat()) == []
+    assert listed(account=first) == []
+
+
+def test_a_charge_is_judged_against_the_history_of_its_own_currency(owner: Actor) -> None:
+    reais = _account(owner)
+    dollars: str = ok(
+        owner.post("/v1/accounts", {"name": "Conta global", "kind": "checking", "currency": "USD"}),
+        201,
+    )["id"]
+    for week in range(10):
+        _spend(owner, reais, f"-{20 + week % 3}.00", DAY + timedelta(days=7 * week), "PADARIA")
+    late = DAY + timedelta(days=75)
+    abroad = _spend(owner, dollars, "-250.00", late, "PADARIA")
+    at_home = _spend(owner, reais, "-250.00", late + timedelta(days=1), "PADARIA")
+
+    outliers = {
+        item["transaction_id"]
+        for item in ok(owner.get("/v1/ai/anomalies", params={"kind": "outlier"}))["items"]
+    }
+
+    assert at_home in outliers  # twelve times the usual bakery bill, in reais
+    assert abroad not in outliers  # no history in dollars to call it unusual
