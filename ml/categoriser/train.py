@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import math
-import platform
 import random
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.artefact_files import package_versions, write_json
 from ml.categoriser.dataset import DataConfig, Dataset, build
 from ml.categoriser.evaluate import Report, evaluate_lines
 from ml.deterministic import tensorflow
@@ -38,6 +37,9 @@ from shared.domain.taxonomy import walk
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 NAME = "categoriser"
+
+TRAINED_WITH = ("tensorflow-cpu", "tensorflow", "keras", "tf2onnx", "onnx", "numpy")
+"""The packages whose versions an artefact's description records."""
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,13 @@ def train(
     metadata["training"]["rows"] = {"distinct": distinct, "with_augmented_copies": len(targets)}
     metadata["training"]["seconds"] = {"fit": round(fit_seconds, 1)}
     meta_path = onnx_path.with_suffix(".json")
-    _write_json(meta_path, metadata)
+    write_json(meta_path, metadata)
 
     report = evaluate_lines(TrainedCategoriser(onnx_path), dataset.heldout)
     metadata["metrics"] = report.as_dict()
     # Seconds vary from run to run; the recorded file keeps what the command reproduces.
     del metadata["training"]["seconds"]
-    _write_json(meta_path, metadata)
+    write_json(meta_path, metadata)
     log(
         f"trained in {fit_seconds:.0f} s, {time.perf_counter() - started:.0f} s in all; "
         f"{onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB)"
@@ -348,7 +350,9 @@ def _metadata(
             "merchants": dataset.heldout_merchants,
         },
         "onnx_sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-        "versions": _versions(),
+        "versions": package_versions(
+            ("tensorflow-cpu", "tensorflow", "keras", "tf2onnx", "onnx", "numpy")
+        ),
     }
 
 
@@ -360,19 +364,3 @@ def _vocabulary(dataset: Dataset, config: ModelConfig) -> list[str]:
     for example in dataset.train:
         words |= featuriser.words(example.line)
     return sorted(words)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for package in ("tensorflow-cpu", "tensorflow", "keras", "tf2onnx", "onnx", "numpy"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -12,8 +12,6 @@ single-threaded with deterministic ops, so a command gives the same weights and 
 from __future__ import annotations
 
 import hashlib
-import json
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.artefact_files import package_versions, write_json
 from ml.deterministic import tensorflow
 from ml.forecasting import backtest
 from ml.forecasting.dataset import HouseholdData, Windows, prepare, windows
@@ -46,6 +45,9 @@ from shared.forecasting.forecaster import (
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CALIBRATION_REMAINDER = 3
+
+TRAINED_WITH = ("tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
+"""The packages whose versions an artefact's description records."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def train(
         best_baseline=calibration_report.best_baseline,
         report=report,
     )
-    _write_json(onnx_path.with_suffix(".json"), metadata)
+    write_json(onnx_path.with_suffix(".json"), metadata)
     Forecaster.load(out)  # what serving will read loads
     step("done", 1.0)
     log(f"trained in {fit_seconds:.0f} s, {seconds:.0f} s in all; {onnx_path}")
@@ -323,21 +325,7 @@ def _metadata(
         },
         "metrics": report.as_dict(),
         "onnx_sha256": digest,
-        "versions": _versions(),
+        "versions": package_versions(
+            ("tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy")
+        ),
     }
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for package in ("tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

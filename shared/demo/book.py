@@ -8,9 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from shared.demo.catalog import Bank, City, Merchant
-from shared.demo.dates import Window, add_months, business_day_on_or_after, day_in_month
+from shared.demo.dates import Window, business_day_on_or_after
 from shared.demo.documents import cnpj_for
 from shared.demo.models import AnomalyKind, DemoTransaction
+from shared.forecasting.calendar import add_months, day_in_month
 
 # Open Finance Brasil transaction types, as the statement APIs label them.
 PIX = "PIX"

@@ -9,6 +9,9 @@ from functools import lru_cache
 
 from holidays.countries.brazil import Brazil
 
+# Month arithmetic is the same whatever the holidays: the forecasting calendar's.
+from shared.forecasting.calendar import add_months
+
 ONE_DAY = timedelta(days=1)
 
 
@@ -48,16 +51,6 @@ def business_day_on_or_before(day: date) -> date:
 
 def last_day(year: int, month: int) -> date:
     return date(year, month, _stdlib_calendar.monthrange(year, month)[1])
-
-
-def day_in_month(year: int, month: int, day: int) -> date:
-    """``day`` of the month, clamped to its last day (a "31st" in February is the 28th/29th)."""
-    return date(year, month, min(day, _stdlib_calendar.monthrange(year, month)[1]))
-
-
-def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
-    serial = year * 12 + (month - 1) + delta
-    return serial // 12, serial % 12 + 1
 
 
 def black_friday(year: int) -> date:

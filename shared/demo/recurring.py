@@ -39,14 +39,13 @@ from shared.demo.catalog import (
     proper_name,
 )
 from shared.demo.dates import (
-    add_months,
     business_day_on_or_after,
     business_day_on_or_before,
-    day_in_month,
     nth_business_day,
 )
 from shared.demo.documents import cnpj_for
 from shared.demo.models import AnomalyKind
+from shared.forecasting.calendar import add_months, day_in_month
 
 CARD_DUE_DAYS = (5, 7, 10, 12, 15, 17, 20, 25)
 CARD_CLOSES_BEFORE_DUE = timedelta(days=7)

@@ -31,8 +31,9 @@ from shared.demo.catalog import (
     SURNAMES,
     Merchant,
 )
-from shared.demo.dates import add_months, black_friday, day_in_month
+from shared.demo.dates import black_friday
 from shared.demo.documents import make_cpf
+from shared.forecasting.calendar import add_months, day_in_month
 
 # Relative chance of each weekday, Monday first: people eat out on Friday to Sunday, stock up
 # on Saturday, and buy coffee on the way to work.
