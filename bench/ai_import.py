@@ -32,6 +32,9 @@ FORBIDDEN = ("tensorflow", "onnxruntime")
 WATCHED = (*FORBIDDEN, "numpy", "holidays", "boto3", "sqlalchemy", "fastapi")
 REFERENCE = "functions.transactions.handler"
 """Imported in the same runs for comparison: a context without models, on the same machine."""
+FLOOR = "fastapi, mangum, pydantic_settings, sqlalchemy.orm, psycopg"
+"""The libraries every API function of this design imports (FastAPI behind Mangum, settings,
+the ORM and the PostgreSQL driver), alone: what no handler can import faster than."""
 PROBE = """
 import json, sys, time
 started, cpu = time.perf_counter(), time.process_time()
@@ -49,6 +52,7 @@ def main() -> None:
     timings: list[float] = []
     cpu: list[float] = []
     reference: list[float] = []
+    floor: list[float] = []
     loaded: set[str] = set()
     for _ in range(args.runs):  # interleaved: both see the same load on the machine
         run = _import("functions.ai.handler")
@@ -56,8 +60,13 @@ def main() -> None:
         cpu.append(run["cpu_ms"])
         loaded.update(run["loaded"])
         reference.append(_import(REFERENCE)["ms"])
+        floor.append(_import(FLOOR)["ms"])
     print(f"loaded with the handler: {', '.join(sorted(loaded))}")
     print(f"{REFERENCE}: p50 {statistics.median(reference):.0f} ms, max {max(reference):.0f} ms")
+    print(f"the libraries alone ({FLOOR}): p50 {statistics.median(floor):.0f} ms")
+    print(
+        f"the ai handler above them: {statistics.median(timings) - statistics.median(floor):.0f} ms"
+    )
     # CPU time does not grow when other processes share the cores; wall time does.
     print(f"ai_import_cpu_ms_p50={statistics.median(cpu):.0f} ai_import_cpu_ms_max={max(cpu):.0f}")
     p50, worst = statistics.median(timings), max(timings)

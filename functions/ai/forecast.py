@@ -7,7 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from functions.ai.schemas import ForecastDayOut, ForecastIn, ForecastOut, RecurringSeriesOut
+from functions.ai.schemas import (
+    ForecastDayOut,
+    ForecastIn,
+    ForecastOut,
+    RecurringSeriesOut,
+    YearlyPaymentOut,
+)
 from shared.domain.money import Money
 from shared.http.edge import CallerDep, ContainerDep, FluxoRoute
 
@@ -56,6 +62,10 @@ def forecast(body: ForecastIn, container: ContainerDep, caller: CallerDep) -> Fo
             for day in model["days"]
         ],
         recurring=[series_out(item, currencies) for item in model["recurring"]],
+        yearly=[
+            YearlyPaymentOut(**{**item, "amount": money(item["amount"], currency)})
+            for item in model.get("yearly", [])  # a model endpoint older than the field
+        ],
     )
 
 

@@ -51,6 +51,16 @@ class RecurringSeriesOut(ResponseBody):
     confidence: float = Field(ge=0, le=1)
 
 
+class YearlyPaymentOut(ResponseBody):
+    date: date
+    amount: Decimal = Field(description="Expected amount, positive: money coming in.")
+    kind: Literal["thirteenth_salary", "profit_sharing"] = Field(
+        description="When it is expected (date) and what: the 13th salary or profit sharing."
+    )
+    part: int = Field(ge=1, le=2, description="The 13th salary's part (1 or 2); 1 otherwise.")
+    basis: str = Field(description="Why it is expected, e.g. as last year, or by law.")
+
+
 class ForecastDayOut(ResponseBody):
     date: date
     net: Decimal = Field(description="Expected net flow of the day (transfers excluded).")
@@ -81,6 +91,10 @@ class ForecastOut(ResponseBody):
     days: list[ForecastDayOut]
     recurring: list[RecurringSeriesOut] = Field(
         description="The known charges and credits projected onto their expected days."
+    )
+    yearly: list[YearlyPaymentOut] = Field(
+        description="Payments made once a year (13th salary, profit sharing) the forecast counts "
+        "on; empty when a baseline answered."
     )
 
 

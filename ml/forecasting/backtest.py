@@ -88,8 +88,8 @@ def run(
         running: dict[str, NDArray[np.float64]] = {}
         if outputs is not None:
             output = outputs[number] * encoded.scale
-            net[MODEL] = encoded.recurring + output[:MAX_HORIZON_DAYS]
-            running[MODEL] = np.cumsum(encoded.recurring) + output[MAX_HORIZON_DAYS:]
+            net[MODEL] = encoded.known + output[:MAX_HORIZON_DAYS]
+            running[MODEL] = np.cumsum(encoded.known) + output[MAX_HORIZON_DAYS:]
         for baseline in BASELINES:
             net[baseline] = baseline_forecast(baseline, encoded, MAX_HORIZON_DAYS)
             running[baseline] = np.cumsum(net[baseline])

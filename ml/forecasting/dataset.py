@@ -103,7 +103,7 @@ class Windows:
 
 
 def target(encoded: Encoded, actual: NDArray[np.float64]) -> NDArray[np.float32]:
-    residual = (actual - encoded.recurring[: len(actual)]) / encoded.scale
+    residual = (actual - encoded.known[: len(actual)]) / encoded.scale
     return np.concatenate([residual, np.cumsum(residual)]).astype(np.float32)
 
 

@@ -1,7 +1,9 @@
 """Daily cash-flow forecasts with intervals: the exported network plus the known recurring charges.
 
 A forecast splits the future into what is known and what is not. Recurring series (pay, rent,
-bills, subscriptions, instalments) are projected exactly onto their expected days; the network
+bills, subscriptions, instalments) are projected exactly onto their expected days, and so are
+the payments payroll makes once a year (the 13th salary, profit sharing:
+``shared.forecasting.yearly``); the network
 (a Keras LSTM trained by ``fluxo ml train``, run here by onnxruntime) predicts the rest, the
 *residual*: everyday spending and whatever the series do not explain. It reads the last
 ``WINDOW_DAYS`` days of per-day features, the calendar and recurring charges of the next
@@ -45,6 +47,7 @@ from shared.forecasting.features import (
 )
 from shared.forecasting.lines import Line
 from shared.forecasting.recurring import RecurringSeries, find_recurring, project
+from shared.forecasting.yearly import YearlyPayment, daily, yearly_payments
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -80,7 +83,7 @@ WINDOW_DAYS: Final = 30
 RECURRING_LOOKBACK_DAYS: Final = 400
 """Recurring series are searched in this many days before today: a yearly charge shows twice,
 and a long statement costs no more than a year of it."""
-ENCODING_VERSION: Final = 2
+ENCODING_VERSION: Final = 3
 """Bumped whenever ``encode`` changes what it feeds the network."""
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "ml" / "artifacts"
 
@@ -133,6 +136,8 @@ class Forecast:
     days: tuple[ForecastDay, ...]
     recurring: tuple[RecurringSeries, ...]
     """The known future events that were projected."""
+    yearly: tuple[YearlyPayment, ...] = ()
+    """The yearly payments expected in the horizon (13th salary, profit sharing)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +150,7 @@ class Forecast:
             "balance": str(self.balance),
             "days": [day.to_json() for day in self.days],
             "recurring": [series.to_json() for series in self.recurring],
+            "yearly": [payment.to_json() for payment in self.yearly],
         }
 
 
@@ -163,8 +169,17 @@ class Encoded:
     """Money units per model unit: the household's mean daily spending."""
     recurring: NDArray[np.float64]
     """``[MAX_HORIZON_DAYS]``: the recurring charges projected on each future day, in money."""
+    yearly: NDArray[np.float64]
+    """``[MAX_HORIZON_DAYS]``: the yearly payments expected on each future day, in money."""
+    payments: tuple[YearlyPayment, ...]
+    """Those payments, for the answer to show."""
     history: NDArray[np.float64]
     """Daily net flow from the first day of history to today (the baselines read it)."""
+
+    @property
+    def known(self) -> NDArray[np.float64]:
+        """What the network's residual is added to: the recurring charges and yearly payments."""
+        return self.recurring + self.yearly
 
 
 PAST: Final = FEATURES
@@ -292,7 +307,11 @@ def encode(
         dtype=np.float32,
     )
     history = baselines.daily_net(history_lines, first, today) if history_days else np.zeros(0)
-    return Encoded(past.astype(np.float32), future, static, scale, recurring, history)
+    payments = tuple(yearly_payments(history_lines, today, series, MAX_HORIZON_DAYS))
+    yearly = np.array([float(value) for value in daily(payments, today, MAX_HORIZON_DAYS)])
+    return Encoded(
+        past.astype(np.float32), future, static, scale, recurring, yearly, payments, history
+    )
 
 
 def _weekday(days: Sequence[date]) -> tuple[list[float], list[float]]:
@@ -389,8 +408,13 @@ class Forecaster:
             model = MODEL
             reason = f"{history_days} days of history: the network plus the recurring charges"
             output = self.predict([encoded])[0].astype(np.float64) * encoded.scale
-            net = encoded.recurring + output[:MAX_HORIZON_DAYS]
-            running = np.cumsum(encoded.recurring) + output[MAX_HORIZON_DAYS:]
+            net = encoded.known + output[:MAX_HORIZON_DAYS]
+            running = np.cumsum(encoded.known) + output[MAX_HORIZON_DAYS:]
+            yearly = tuple(
+                payment
+                for payment in encoded.payments
+                if payment.day <= today + timedelta(days=horizon_days)
+            )
         else:
             model = self.best_baseline
             reason = (
@@ -399,6 +423,7 @@ class Forecaster:
             )
             net = baseline_forecast(model, encoded, MAX_HORIZON_DAYS)
             running = np.cumsum(net)
+            yearly = ()
         return Forecast(
             model=model,
             reason=reason,
@@ -409,6 +434,7 @@ class Forecaster:
             balance=balance,
             days=self._days(model, today, horizon_days, balance, net, running, encoded.scale),
             recurring=series,
+            yearly=yearly,
         )
 
     def intervals(self, model: str) -> Mapping[str, Mapping[str, NDArray[np.float64]]]:

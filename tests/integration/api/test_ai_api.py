@@ -20,6 +20,7 @@ from shared.domain.access import Role
 from shared.forecasting.errors import ModelUnavailable
 from shared.forecasting.forecaster import Forecast, ForecastDay
 from shared.forecasting.recurring import RecurringSeries
+from shared.forecasting.yearly import YearlyPayment
 from shared.identity.local import LocalDevIssuer
 from shared.settings import Settings
 from tests.support.api import Actor, categories_by_slug, ok, problem, token_for
@@ -93,6 +94,9 @@ def _canned(payload: Mapping[str, Any]) -> dict[str, Any]:
         balance=balance,
         days=days,
         recurring=(netflix,),
+        yearly=(
+            YearlyPayment(date(2026, 11, 30), Decimal("2500.1"), "thirteenth_salary", 1, "law"),
+        ),
     ).to_json()
 
 
@@ -174,6 +178,15 @@ def test_given_open_accounts_when_forecasting_then_their_lines_and_balance_reach
     assert netflix["previous_amount"] == "-44.90"
     assert netflix["price_changed"] is True
     assert netflix["next_date"] == "2026-11-05"
+    assert answer["yearly"] == [
+        {
+            "date": "2026-11-30",
+            "amount": "2500.10",
+            "kind": "thirteenth_salary",
+            "part": 1,
+            "basis": "law",
+        }
+    ]
 
 
 def test_given_named_accounts_when_forecasting_then_only_theirs_in_their_currency(
@@ -351,6 +364,11 @@ def test_given_a_demo_household_when_forecasting_with_the_shipped_model_then_a_f
         high80, high95 = Decimal(day["balance_high80"]), Decimal(day["balance_high95"])
         assert low95 <= low80 <= high80 <= high95
     assert any(series["kind"] == "income" for series in answer["recurring"])
+    # Four months of pay and no December in them: half the salary by the 13th's first deadline.
+    [thirteenth] = answer["yearly"]
+    assert (thirteenth["kind"], thirteenth["part"]) == ("thirteenth_salary", 1)
+    assert thirteenth["date"] == "2026-11-30"
+    assert Decimal(thirteenth["amount"]) > 0
     recurring = ok(ana.get("/v1/recurring"))
     assert {item["key"] for item in recurring["items"]} >= {
         series["key"] for series in answer["recurring"]

@@ -1,0 +1,155 @@
+"""Yearly payroll payments: the 13th salary and profit sharing, on hand-written statements."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from shared.forecasting.calendar import add_months, nth_business_day
+from shared.forecasting.lines import Line
+from shared.forecasting.recurring import find_recurring
+from shared.forecasting.yearly import (
+    PROFIT_SHARING,
+    THIRTEENTH,
+    YearlyPayment,
+    daily,
+    is_profit_sharing,
+    is_thirteenth,
+    yearly_payments,
+)
+
+_ids = iter(range(1, 10**9))
+
+
+def line(day: date, amount: str, description: str, category: str | None = None) -> Line:
+    return Line(
+        id=f"y{next(_ids)}",
+        booked_on=day,
+        amount=Decimal(amount),
+        account_id="checking",
+        account_kind="checking",
+        description=description,
+        category=category,
+        kind="income" if Decimal(amount) > 0 else "expense",
+    )
+
+
+def salaries(
+    first: tuple[int, int], months: int, amount: str, raise_on: date | None = None
+) -> list[Line]:
+    """Pay on the 5th business day, as CLT has it; ``raise_on``: 5 % more from then on."""
+    out = []
+    for offset in range(months):
+        year, month = add_months(*first, offset)
+        day = nth_business_day(year, month, 5)
+        paid = Decimal(amount) * (Decimal("1.05") if raise_on and day >= raise_on else 1)
+        out.append(line(day, str(paid), "TED RECEBIDA ACME LTDA", "salary"))
+    return out
+
+
+def expected(lines: list[Line], today: date, days: int = 90) -> list[YearlyPayment]:
+    return yearly_payments(lines, today, find_recurring(lines, today), days)
+
+
+def test_last_years_parts_come_again_on_the_same_days_grown_with_the_salary() -> None:
+    history = [
+        *salaries((2024, 1), 22, "5000.00", raise_on=date(2025, 3, 1)),
+        line(date(2024, 11, 29), "2900.00", "13 SALARIO 1A PARC ACME", THIRTEENTH),
+        line(date(2024, 12, 19), "2100.00", "13 SALARIO 2A PARC ACME", THIRTEENTH),
+    ]
+    found = expected(history, date(2025, 10, 31))
+    # 29 Nov 2025 is a Saturday: the business day before; 19 Dec 2025 is a Friday.
+    assert [(item.day, item.amount, item.part) for item in found] == [
+        (date(2025, 11, 28), Decimal("3045.00"), 1),
+        (date(2025, 12, 19), Decimal("2205.00"), 2),
+    ]
+    assert all(item.kind == THIRTEENTH and "as last year" in item.basis for item in found)
+
+
+def test_a_new_household_with_a_salary_expects_half_of_it_on_each_legal_deadline() -> None:
+    history = salaries((2025, 4), 7, "6000.00")
+    found = expected(history, date(2025, 10, 20))
+    # 30 Nov 2025 is a Sunday, 20 Dec 2025 a Saturday: the Friday before each.
+    assert [(item.day, item.amount) for item in found] == [
+        (date(2025, 11, 28), Decimal("3000.00")),
+        (date(2025, 12, 19), Decimal("3000.00")),
+    ]
+    assert "legal deadline" in found[0].basis
+
+
+def test_no_13th_last_year_means_none_is_expected_this_year() -> None:
+    history = salaries((2024, 6), 17, "6000.00")  # covers 2024's deadlines, no 13th in them
+    assert expected(history, date(2025, 10, 20)) == []
+
+
+def test_nobody_without_a_salary_expects_a_13th() -> None:
+    freelance = [
+        line(date(2025, 5, 3) + timedelta(days=30 * n), "4000.00", "PIX RECEBIDO") for n in range(6)
+    ]
+    assert expected(freelance, date(2025, 10, 20)) == []
+
+
+def test_a_first_part_paid_early_with_vacation_is_not_expected_again() -> None:
+    history = [
+        *salaries((2025, 3), 8, "6000.00"),
+        line(date(2025, 7, 10), "3000.00", "ADIANT 13º SALÁRIO ACME"),
+    ]
+    found = expected(history, date(2025, 10, 20))
+    assert [(item.day, item.part) for item in found] == [(date(2025, 12, 19), 2)]
+
+
+def test_a_part_already_received_this_year_is_not_expected_again() -> None:
+    history = [
+        *salaries((2025, 3), 9, "6000.00"),
+        line(date(2025, 11, 28), "3000.00", "13 SALARIO 1A PARC", THIRTEENTH),
+    ]
+    found = expected(history, date(2025, 12, 1))
+    assert [item.part for item in found] == [2]
+
+
+def test_only_payments_inside_the_horizon_are_expected() -> None:
+    history = salaries((2025, 4), 7, "6000.00")
+    assert [item.part for item in expected(history, date(2025, 10, 20), days=40)] == [1]
+    assert expected(history, date(2025, 10, 20), days=30) == []
+
+
+def test_profit_sharing_comes_again_on_the_same_business_day_of_the_same_month() -> None:
+    paid_on = nth_business_day(2025, 2, 10)
+    history = [*salaries((2024, 11), 14, "6000.00"), line(paid_on, "9000.00", "PLR ACME LTDA")]
+    found = [item for item in expected(history, date(2026, 1, 20)) if item.kind == PROFIT_SHARING]
+    assert [(item.day, item.amount) for item in found] == [
+        (nth_business_day(2026, 2, 10), Decimal("9000.00"))
+    ]
+
+
+def test_profit_sharing_already_paid_again_is_not_expected_a_third_time() -> None:
+    history = [
+        *salaries((2024, 11), 16, "6000.00"),
+        line(nth_business_day(2025, 2, 10), "9000.00", "PLR ACME LTDA"),
+        line(nth_business_day(2026, 2, 10), "9400.00", "PLR ACME LTDA"),
+    ]
+    found = expected(history, date(2026, 2, 20))
+    assert [item for item in found if item.kind == PROFIT_SHARING] == []
+
+
+def test_wording_is_recognised_without_a_category_and_with_accents() -> None:
+    for text in ("13º SALÁRIO 1ª PARCELA", "DECIMO TERCEIRO SALARIO", "13o sal adiant", "13 SAL"):
+        assert is_thirteenth(line(date(2025, 11, 28), "1.00", text)), text
+    for text in ("PLR 2024 ACME", "Participação nos Lucros e Resultados", "PPR EMPRESA"):
+        assert is_profit_sharing(line(date(2025, 2, 14), "1.00", text)), text
+    for text in ("PADARIA 13 DE MAIO", "SALA 13 COWORKING", "SUPERMERCADO PLRX"):
+        plain = line(date(2025, 2, 14), "1.00", text)
+        assert not is_thirteenth(plain), text
+        assert not is_profit_sharing(plain), text
+
+
+def test_daily_puts_each_payment_on_its_step_from_tomorrow() -> None:
+    today = date(2025, 11, 20)
+    payments = [
+        YearlyPayment(date(2025, 11, 21), Decimal("10"), THIRTEENTH, 1, ""),
+        YearlyPayment(date(2025, 11, 28), Decimal("5"), THIRTEENTH, 1, ""),
+        YearlyPayment(date(2025, 11, 28), Decimal("7"), PROFIT_SHARING, 1, ""),
+        YearlyPayment(date(2026, 3, 1), Decimal("9"), PROFIT_SHARING, 1, ""),  # past the horizon
+    ]
+    totals = daily(payments, today, 10)
+    assert (totals[0], totals[7], sum(totals)) == (Decimal("10"), Decimal("12"), 22)
