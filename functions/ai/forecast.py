@@ -95,5 +95,6 @@ def series_out(series: dict[str, Any], currencies: dict[str, str]) -> RecurringS
         first_date=series["first_date"],
         last_date=series["last_date"],
         transaction_ids=series["line_ids"],
+        remaining=series.get("remaining"),
         confidence=series["confidence"],
     )

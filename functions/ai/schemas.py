@@ -48,6 +48,12 @@ class RecurringSeriesOut(ResponseBody):
     first_date: date
     last_date: date
     transaction_ids: list[UUID] = Field(description="The transactions of the series, oldest first.")
+    remaining: int | None = Field(
+        None,
+        ge=0,
+        description="Occurrences still to come (instalments: the parts not yet booked); null "
+        "when open-ended.",
+    )
     confidence: float = Field(ge=0, le=1)
 
 

@@ -1,6 +1,7 @@
-"""Purchases paid in instalments, read from a statement line's wording ("PARCELA 3/10 LOJA",
-"PARC 03/10", "LOJA 03/10"): recurring series project the parts left, anomaly rules judge the
-whole purchase. Standard library only."""
+"""Purchases paid in instalments, from the statement's own columns when it has them (an
+importer's ``instalment_number``/``instalment_total``), else from a line's wording ("PARCELA 3/10
+LOJA", "PARC 03/10", "LOJA 03/10"): recurring series project the parts left, anomaly rules judge
+the whole purchase. Standard library only."""
 
 from __future__ import annotations
 
@@ -28,10 +29,18 @@ def instalment_parts(description: str) -> tuple[int, int, bool] | None:
     return number, total, explicit
 
 
+def line_parts(line: Line) -> tuple[int, int, bool] | None:
+    """(part, parts, explicit): the statement's columns (explicit), else the wording."""
+    if line.instalment is not None:
+        return line.instalment[0], line.instalment[1], True
+    return instalment_parts(line.description)
+
+
 def instalment_of(line: Line) -> tuple[int, int] | None:
-    """(part, parts) when ``line`` is one part of a purchase paid in instalments: "PARCELA 3/10",
-    "PARC 03/10", or a trailing "03/10" that is not the purchase's date ("UBER 05/10")."""
-    part = instalment_parts(line.description)
+    """(part, parts) when ``line`` is one part of a purchase paid in instalments: the
+    statement's columns say so, or its wording: "PARCELA 3/10", "PARC 03/10", or a trailing
+    "03/10" that is not the purchase's date ("UBER 05/10")."""
+    part = line_parts(line)
     if part is None or (not part[2] and is_posting_date(line.booked_on, part)):
         return None
     return part[0], part[1]

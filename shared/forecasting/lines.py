@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 KINDS = ("income", "expense", "transfer", "uncategorised")
 """What a line's category makes it (``shared.domain.analytics``): transfers between own accounts
@@ -37,6 +37,10 @@ class Line:
     category: str | None = None
     """The category's slug, None when uncategorised."""
     kind: str = "uncategorised"
+    instalment: tuple[int, int] | None = None
+    """(part, parts) of a purchase paid in instalments when the statement said so in its own
+    columns (an importer's ``instalment_number``/``instalment_total``); the wording
+    ("PARCELA 3/10") is read when this is None."""
 
     @property
     def counterparty(self) -> str:
@@ -54,6 +58,11 @@ class Line:
             "merchant": self.merchant,
             "category": self.category,
             "kind": self.kind,
+            **(
+                {"instalment_number": self.instalment[0], "instalment_total": self.instalment[1]}
+                if self.instalment
+                else {}
+            ),
         }
 
     @classmethod
@@ -75,6 +84,7 @@ class Line:
             merchant=_optional_text(raw.get("merchant"), f"{where}.merchant"),
             category=_optional_text(raw.get("category"), f"{where}.category"),
             kind=kind,
+            instalment=_instalment(raw, where),
         )
 
 
@@ -108,6 +118,31 @@ def parse_amount(value: object, where: str) -> Decimal:
     if not amount.is_finite():
         raise InvalidLine(where, f"not a finite amount: {value!r}")
     return amount
+
+
+def instalment_plan(number: object, total: object) -> tuple[int, int] | None:
+    """(part, parts) when the two make one part of a plan: whole numbers, 1 ≤ part ≤ parts,
+    parts ≥ 2 (a "1/1" is a purchase paid at once)."""
+    if not _whole(number) or not _whole(total):
+        return None
+    return (number, total) if 1 <= number <= total and total >= 2 else None
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _instalment(raw: Mapping[str, Any], where: str) -> tuple[int, int] | None:
+    number, total = raw.get("instalment_number"), raw.get("instalment_total")
+    if number is None and total is None:
+        return None
+    plan = instalment_plan(number, total)
+    if plan is None:
+        raise InvalidLine(
+            f"{where}.instalment_number",
+            f"part {number!r} of {total!r}: both whole numbers, 1 ≤ part ≤ parts, parts ≥ 2",
+        )
+    return plan
 
 
 def _text(value: object, where: str, *, empty: bool = False) -> str:

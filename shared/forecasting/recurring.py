@@ -40,8 +40,8 @@ from shared.forecasting.calendar import (
 )
 from shared.forecasting.instalments import (
     INSTALMENT_EXPLICIT,
-    instalment_parts,
     is_posting_date,
+    line_parts,
 )
 from shared.forecasting.lines import Line
 
@@ -173,7 +173,7 @@ def find_recurring(lines: Sequence[Line], today: date) -> list[RecurringSeries]:
     for line in known:
         key, name = _counterparty(line)
         names.setdefault(key, name)
-        part = instalment_parts(line.description)
+        part = line_parts(line)
         if part is not None:
             parts[line.account_id, key, part[1]].append((line, *part))
         else:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shared.db.models import Account, Category, Transaction
 from shared.db.unit_of_work import UnitOfWork
-from shared.forecasting.lines import Line
+from shared.forecasting.lines import Line, instalment_plan
 
 
 def load_lines(
@@ -37,6 +37,8 @@ def load_lines(
             Transaction.merchant,
             Category.slug,
             Category.kind,
+            Transaction.instalment_number,
+            Transaction.instalment_total,
         )
         .join(
             Account,
@@ -67,6 +69,7 @@ def load_lines(
             merchant=row[6],
             category=row[7],
             kind=row[8] or "uncategorised",
+            instalment=instalment_plan(row[9], row[10]),
         )
         for row in uow.session.execute(statement)
     ]

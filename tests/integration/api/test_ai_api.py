@@ -339,6 +339,29 @@ def test_given_monthly_charges_when_listing_recurring_then_the_series_and_its_ne
     assert only_other["items"] == []
 
 
+def test_given_instalment_columns_without_wording_when_listing_recurring_then_the_parts_left(
+    new_actor,
+) -> None:
+    ana = new_actor("Ana")
+    card = _account(ana, "Cartão", kind="credit_card")
+    for part, day in ((1, date(2026, 9, 2)), (2, date(2026, 10, 2))):
+        body = {
+            "account_id": card,
+            "amount": "-199.90",
+            "booked_on": day.isoformat(),
+            "description": "MERCADOLIVRE*ELETRO",
+            "instalment_number": part,
+            "instalment_total": 6,
+        }
+        ok(ana.post("/v1/transactions", body), 201)
+
+    [plan] = ok(ana.get("/v1/recurring"))["items"]
+
+    # A card's part is billed on its day, holiday or not (2 November is Finados).
+    assert (plan["remaining"], plan["next_date"]) == (4, "2026-11-02")
+    assert plan["next_amount"] == "-199.90"
+
+
 def test_given_an_unknown_account_when_listing_recurring_then_422_at_account(new_actor) -> None:
     body = problem(new_actor("Ana").get("/v1/recurring", params={"account": str(uuid4())}), 422)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -253,6 +254,19 @@ def test_instalments_are_monthly_with_the_parts_left() -> None:
     assert series.next_amount == Decimal("-350.00")
     # Seven parts are left, however long the horizon.
     assert sum(project([series], date(2026, 11, 1), 365)) == Decimal("-2450.00")
+
+
+def test_the_statements_own_instalment_columns_make_a_plan_without_the_wording() -> None:
+    parts = [(date(2026, 9, 2), 1), (date(2026, 10, 2), 2)]
+    lines = [
+        replace(card(day, "-199.90", "MERCADOLIVRE*ELETRO"), instalment=(part, 6))
+        for day, part in parts
+    ]
+
+    series = only(find_recurring(lines, date(2026, 10, 31)), "Mercadolivre")
+
+    assert (series.remaining, series.next_date) == (4, date(2026, 11, 2))
+    assert sum(project([series], date(2026, 11, 1), 365)) == Decimal("-799.60")
 
 
 def test_one_explicit_part_is_enough_and_a_paid_off_plan_is_not_returned() -> None:
