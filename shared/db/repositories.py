@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -22,7 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.categorisation.rules import Narrowing
 from shared.db.models import (
     Account,
     Budget,
@@ -44,6 +43,11 @@ from shared.db.models import (
 from shared.domain.errors import NotFound
 from shared.domain.pagination import Cursor, Page, TransactionSort
 from shared.domain.transactions import TransactionFilter, TransactionQuery
+
+if TYPE_CHECKING:
+    # The rules engine compiles its patterns on import; every function imports the
+    # repositories, few of them narrow by a rule.
+    from shared.categorisation.rules import Narrowing
 
 M = TypeVar(
     "M",

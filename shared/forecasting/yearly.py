@@ -42,7 +42,9 @@ PROFIT_SHARING: Final = "profit_sharing"
 YEAR_LOOKBACK_DAYS: Final = 400
 """How far back a yearly payment is looked for: a year, and a late payment's month."""
 _SALARY_WORDS = re.compile(r"\b(salario|remuneracao|folha|vencimentos?|proventos|pagto sal)\b")
-_THIRTEENTH_WORDS = re.compile(r"\b13\s?o?\s?sal|\bdecimo terceiro\b|\b13o\b")
+_THIRTEENTH_WORDS = re.compile(
+    r"\b13\s?o?\s?sal|\bdecimo terc|\b13o\b|\b(adiant\w*|adto|antecip\w*)( d[oe])? 13\b"
+)
 _PROFIT_WORDS = re.compile(r"\b(plr|ppr)\b|participacao (nos |em )?(lucros|resultados)")
 _HALF = Decimal("0.5")
 _CENT = Decimal("0.01")

@@ -133,11 +133,20 @@ def test_profit_sharing_already_paid_again_is_not_expected_a_third_time() -> Non
 
 
 def test_wording_is_recognised_without_a_category_and_with_accents() -> None:
-    for text in ("13º SALÁRIO 1ª PARCELA", "DECIMO TERCEIRO SALARIO", "13o sal adiant", "13 SAL"):
+    for text in (
+        "13º SALÁRIO 1ª PARCELA",
+        "DECIMO TERCEIRO SALARIO",
+        "DECIMO TERC SAL ACME",
+        "13o sal adiant",
+        "13 SAL",
+        "ADIANTAMENTO 13 ACME",
+        "ADTO DO 13",
+        "ANTECIPACAO 13",
+    ):
         assert is_thirteenth(line(date(2025, 11, 28), "1.00", text)), text
     for text in ("PLR 2024 ACME", "Participação nos Lucros e Resultados", "PPR EMPRESA"):
         assert is_profit_sharing(line(date(2025, 2, 14), "1.00", text)), text
-    for text in ("PADARIA 13 DE MAIO", "SALA 13 COWORKING", "SUPERMERCADO PLRX"):
+    for text in ("PADARIA 13 DE MAIO", "SALA 13 COWORKING", "SUPERMERCADO PLRX", "PARC 13/24 LOJA"):
         plain = line(date(2025, 2, 14), "1.00", text)
         assert not is_thirteenth(plain), text
         assert not is_profit_sharing(plain), text
