@@ -18,7 +18,11 @@ Kind = Literal["income", "expense", "transfer", "uncategorised"]
 
 class ForecastIn(RequestBody):
     horizon_days: int = Field(
-        30, ge=1, le=MAX_HORIZON_DAYS, description="Days to forecast after today."
+        30,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        strict=True,  # true is no number of days
+        description="Days to forecast after today.",
     )
     accounts: list[UUID] | None = Field(
         None,

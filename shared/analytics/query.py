@@ -13,6 +13,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shared.domain.errors import FieldIssue, InvalidInput
+from shared.domain.transactions import EARLIEST_DATE, LATEST_DATE
 
 
 class TimeGrain(StrEnum):
@@ -29,6 +30,7 @@ class Dimension(StrEnum):
     TAG = "tag"
 
 
+START_FIELD = ("query", "date_from")
 END_FIELD = ("query", "date_to")
 GROUPINGS: frozenset[str] = frozenset({*TimeGrain, *Dimension})
 LONGEST_RANGE_DAYS = 20 * 366
@@ -100,10 +102,21 @@ def parse_grouping(
 
 
 def check_range(
-    start: date, end: date, time: TimeGrain | None, end_field: tuple[str, ...] = END_FIELD
+    start: date,
+    end: date,
+    time: TimeGrain | None,
+    end_field: tuple[str, ...] = END_FIELD,
+    start_field: tuple[str, ...] = START_FIELD,
 ) -> None:
-    """Raises ``InvalidInput`` for an inverted range, a range over twenty years, or one too long
-    for its time grain."""
+    """Raises ``InvalidInput`` for a day outside the dates transactions may have, an inverted
+    range, a range over twenty years, or one too long for its time grain."""
+    outside = [
+        issue
+        for day, spot in ((start, start_field), (end, end_field))
+        if (issue := _outside(day, spot)) is not None
+    ]
+    if outside:
+        raise InvalidInput("the range leaves the dates transactions may have", issues=outside)
     if end < start:
         raise InvalidInput(
             f"the range ends ({end}) before it starts ({start})",
@@ -117,6 +130,22 @@ def check_range(
             f"a range{grain} may cover {longest} days at most; this one covers {days}",
             issues=[FieldIssue(end_field, f"at most {longest} days after the start", "too_long")],
         )
+
+
+def check_day(day: date, field: tuple[str, ...] = START_FIELD) -> None:
+    """A day no transaction can have ends in ``InvalidInput`` at ``field``, before any month
+    arithmetic runs off the calendar (year 1 or 9999)."""
+    issue = _outside(day, field)
+    if issue is not None:
+        raise InvalidInput(
+            f"{field[-1]}: {day} is outside {EARLIEST_DATE}..{LATEST_DATE}", issues=[issue]
+        )
+
+
+def _outside(day: date, field: tuple[str, ...]) -> FieldIssue | None:
+    if EARLIEST_DATE <= day <= LATEST_DATE:
+        return None
+    return FieldIssue(field, f"between {EARLIEST_DATE} and {LATEST_DATE}", "out_of_range")
 
 
 def month_start(day: date) -> date:

@@ -168,16 +168,18 @@ def find_recurring(lines: Sequence[Line], today: date) -> list[RecurringSeries]:
     """The series still running at ``today``, soonest first. Lines after ``today`` are ignored."""
     known = [line for line in lines if line.booked_on <= today and line.amount != 0]
     plain: dict[tuple[str, str, int], list[Line]] = defaultdict(list)
-    parts: dict[tuple[str, str, int], list[tuple[Line, int, int, bool]]] = defaultdict(list)
+    # By account, payee, number of parts and sign: a refunded part is no part of the purchase.
+    parts: dict[tuple[str, str, int, int], list[tuple[Line, int, int, bool]]] = defaultdict(list)
     names: dict[str, str] = {}
     for line in known:
         key, name = _counterparty(line)
         names.setdefault(key, name)
         part = line_parts(line)
+        sign = 1 if line.amount > 0 else -1
         if part is not None:
-            parts[line.account_id, key, part[1]].append((line, *part))
+            parts[line.account_id, key, part[1], sign].append((line, *part))
         else:
-            plain[line.account_id, key, 1 if line.amount > 0 else -1].append(line)
+            plain[line.account_id, key, sign].append(line)
     for group_key, group in list(parts.items()):
         # "UBER 05/10" booked on 6 October is a purchase date, not part 5 of 10, unless the
         # payee prints other parts of that count too (an IPTU carnê's 09/10 paid on 9 October).
@@ -186,11 +188,11 @@ def find_recurring(lines: Sequence[Line], today: date) -> list[RecurringSeries]:
             for item in dates:
                 group.remove(item)
                 line = item[0]
-                plain[line.account_id, group_key[1], 1 if line.amount > 0 else -1].append(line)
+                plain[line.account_id, group_key[1], group_key[3]].append(line)
             if not group:
                 del parts[group_key]
     found: list[RecurringSeries] = []
-    for (account, key, total), group in parts.items():
+    for (account, key, total, _sign), group in parts.items():
         found.extend(_instalment_plans(group, account, key, names[key], total, today))
     for (account, key, _sign), members in plain.items():
         found.extend(_group_series(members, account, key, names[key], today))
@@ -272,6 +274,8 @@ def _instalment_plans(
         # A bare "03/10" at the end may be a date; alone it is trusted on a card statement only.
         if len(booked) == 1 and not explicit and booked[0].account_kind != "credit_card":
             continue
+        if len(booked) == 1 and booked[0].amount > 0:
+            continue  # one refunded part ("ESTORNO PARC 2/6") is no plan of refunds
         consistent = all(
             _month_serial(line.booked_on) - (n - 1) - start in (-1, 0, 1)
             for n, line in zip(numbers, booked, strict=True)

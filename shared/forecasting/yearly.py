@@ -4,12 +4,13 @@ They are too rare for the recurring series (a yearly series needs two occurrence
 lookback) yet as certain as pay itself, and each is worth about a month's salary, so missing
 them is the largest single error a December forecast can make.
 
-- **13th salary** (Law 4.749/65): the first part by 30 November, the second by 20 December. When
-  last year's parts are in the history, each is expected on the same day of the month as last
-  year (employers pay on a fixed day; the business day before when it is not one, never after
-  the deadline), for last year's amount grown as the salary grew since. Without
-  them, a household with a monthly salary expects half its salary on each deadline — unless the
-  history covers last December and no 13th came then (not everybody receives one).
+- **13th salary** (Law 4.749/65): the first part by 30 November, the second by 20 December,
+  expected only while a monthly salary comes in. Each part last year had is expected on the same
+  day of the month (employers pay on a fixed day; the business day before when it is not one,
+  never after the deadline, by the deadline when that day passed unpaid), for last year's amount
+  (every employer's) grown as the salary grew. Without last year's parts: half the salary by each
+  deadline, less what already came this year — unless the history covers last December and no
+  13th came then (not everybody receives one).
 - **Profit sharing** (Law 10.101/00, PLR/PPR): paid on a date the company's agreement fixes,
   usually the same month every year; a payment seen in the last ``YEAR_LOOKBACK_DAYS`` is
   expected again on the same business day of the same month, for the same amount, unless it
@@ -30,6 +31,7 @@ from typing import Any, Final
 
 from shared.forecasting.calendar import (
     business_day_index,
+    business_day_on_or_after,
     business_day_on_or_before,
     day_in_month,
     nth_business_day,
@@ -41,12 +43,17 @@ THIRTEENTH: Final = "thirteenth_salary"
 PROFIT_SHARING: Final = "profit_sharing"
 YEAR_LOOKBACK_DAYS: Final = 400
 """How far back a yearly payment is looked for: a year, and a late payment's month."""
-_SALARY_WORDS = re.compile(r"\b(salario|remuneracao|folha|vencimentos?|proventos|pagto sal)\b")
+# Not "proventos": brokers use it for dividends and real-estate fund income too.
+_SALARY_WORDS = re.compile(r"\b(salario|remuneracao|folha|vencimentos?|pagto sal)\b")
 _THIRTEENTH_WORDS = re.compile(
     r"\b13\s?o?\s?sal|\bdecimo terc|\b13o\b|\b(adiant\w*|adto|antecip\w*)( d[oe])? 13\b"
 )
 _PROFIT_WORDS = re.compile(r"\b(plr|ppr)\b|participacao (nos |em )?(lucros|resultados)")
 _HALF = Decimal("0.5")
+_NEARLY_ALL = Decimal("0.9")
+"""This share of what is expected received: the year's 13th came (rounding, a deduction)."""
+_SMALLEST_PART = Decimal("0.1")
+"""A remainder under this share of the salary is no part still to come."""
 _CENT = Decimal("0.01")
 
 
@@ -112,59 +119,95 @@ def _thirteenth(
     history: Sequence[Line], today: date, end: date, series: Sequence[RecurringSeries]
 ) -> Iterable[YearlyPayment]:
     salary = _salary(series)
+    if salary is None:
+        return  # the 13th comes with a job: nobody without a salary now expects one
     received = [line for line in history if line.amount > 0 and is_thirteenth(line)]
     for year in range(today.year, end.year + 1):
-        for part in (1, 2):
-            deadline = _deadline(year, part)
-            paid_already = [line for line in received if _part_of(line, year) == part]
-            if deadline <= today - timedelta(days=45) or paid_already:
-                continue  # long past, or this year's part came (early, with vacation, …)
-            payment = _thirteenth_part(history, received, salary, year, part, deadline)
-            if payment is not None and today < payment.day <= end:
-                yield payment
+        this_year = [line for line in received if _year_of(line) == year]
+        last_year = [line for line in received if _year_of(line) == year - 1]
+        if last_year:
+            found = _as_last_year(history, this_year, last_year, salary, year, today)
+        elif _saw_none_last_year(history, received, year):
+            continue
+        else:
+            found = _by_law(this_year, salary, year, today)
+        yield from (payment for payment in found if payment.day <= end)
 
 
-def _thirteenth_part(
+def _as_last_year(
     history: Sequence[Line],
-    received: Sequence[Line],
-    salary: RecurringSeries | None,
+    this_year: Sequence[Line],
+    last_year: Sequence[Line],
+    salary: RecurringSeries,
     year: int,
-    part: int,
-    deadline: date,
-) -> YearlyPayment | None:
-    last_year = [line for line in received if _part_of(line, year - 1) == part]
-    if last_year:
-        then = last_year[-1]
-        same_day = day_in_month(year, then.booked_on.month, then.booked_on.day)
-        day = min(business_day_on_or_before(same_day), deadline)
-        amount = then.amount * _growth(history, salary, then.booked_on)
-        basis = f"13th salary, part {part}: as last year ({then.booked_on.isoformat()})"
-        return YearlyPayment(day, amount.quantize(_CENT), THIRTEENTH, part, basis)
-    if salary is None or _saw_none_last_year(history, received, year):
-        return None
-    amount = (salary.amount * _HALF).quantize(_CENT)
-    basis = f"13th salary, part {part}: half the monthly salary by the legal deadline"
-    return YearlyPayment(deadline, amount, THIRTEENTH, part, basis)
+    today: date,
+) -> Iterable[YearlyPayment]:
+    """Each part last year had, on the same day of the month, for its amount (all its lines:
+    two employers pay two 13ths) grown with the salary; nothing more once this year's came."""
+    growth = _growth(history, salary, max(line.booked_on for line in last_year))
+    expected = sum((line.amount for line in last_year), Decimal(0)) * growth
+    if sum((line.amount for line in this_year), Decimal(0)) >= expected * _NEARLY_ALL:
+        return
+    came = {_part_of(line) for line in this_year}
+    for part in (1, 2):
+        lines = [line for line in last_year if _part_of(line) == part]
+        if not lines or part in came:
+            continue
+        then = max(line.booked_on for line in lines)
+        day = _on_or_by(day_in_month(year, then.month, then.day), _deadline(year, part), today)
+        if day is not None:
+            amount = (sum((line.amount for line in lines), Decimal(0)) * growth).quantize(_CENT)
+            basis = f"13th salary, part {part}: as last year ({then.isoformat()})"
+            yield YearlyPayment(day, amount, THIRTEENTH, part, basis)
+
+
+def _by_law(
+    this_year: Sequence[Line], salary: RecurringSeries, year: int, today: date
+) -> Iterable[YearlyPayment]:
+    """Half the salary by each deadline; what came already this year counts against it (a
+    13th paid at once in November leaves no second part)."""
+    got = sum((line.amount for line in this_year), Decimal(0))
+    came = {_part_of(line) for line in this_year}
+    first = Decimal(0) if 1 in came else (salary.amount * _HALF).quantize(_CENT)
+    for part, amount in ((1, first), (2, (salary.amount - got - first).quantize(_CENT))):
+        day = _on_or_by(_deadline(year, part), _deadline(year, part), today)
+        if part in came or day is None or amount < salary.amount * _SMALLEST_PART:
+            continue
+        basis = f"13th salary, part {part}: half the monthly salary by the legal deadline"
+        yield YearlyPayment(day, amount, THIRTEENTH, part, basis)
+
+
+def _on_or_by(wanted: date, deadline: date, today: date) -> date | None:
+    """``wanted`` (on the business day before, never after the deadline); the deadline when
+    that day has passed unpaid; None when the deadline has passed too (an overdue part is
+    not a date anyone can forecast)."""
+    day = min(business_day_on_or_before(wanted), deadline)
+    if day > today:
+        return day
+    return deadline if deadline > today else None
 
 
 def _deadline(year: int, part: int) -> date:
     return business_day_on_or_before(date(year, 11, 30) if part == 1 else date(year, 12, 20))
 
 
-def _part_of(line: Line, year: int) -> int | None:
-    """Which part of ``year``'s 13th the line is: 1 until November, 2 in December; None for
-    another year's (a first part may come with vacation from February on)."""
+def _year_of(line: Line) -> int:
+    """The year whose 13th the line is: January's belongs to the year before (a late second
+    part); a first part may come with vacation from February on."""
     booked = line.booked_on
-    if booked.year != year or booked.month < 2:
-        return None
-    return 2 if booked.month == 12 else 1
+    return booked.year - 1 if booked.month == 1 else booked.year
+
+
+def _part_of(line: Line) -> int:
+    """1 until November (or a late one in January's), 2 in December."""
+    return 2 if line.booked_on.month in (12, 1) else 1
 
 
 def _saw_none_last_year(history: Sequence[Line], received: Sequence[Line], year: int) -> bool:
     """The history covers last year's second deadline and no 13th came that year."""
     first = min((line.booked_on for line in history), default=None)
-    covered = first is not None and first <= _deadline(year - 1, 1)
-    return covered and not any(line.booked_on.year == year - 1 for line in received)
+    covered = first is not None and first <= _deadline(year - 1, 2)
+    return covered and not any(_year_of(line) == year - 1 for line in received)
 
 
 def _salary(series: Sequence[RecurringSeries]) -> RecurringSeries | None:
@@ -179,10 +222,8 @@ def _salary(series: Sequence[RecurringSeries]) -> RecurringSeries | None:
     return max(paid, key=lambda item: item.amount, default=None)
 
 
-def _growth(history: Sequence[Line], salary: RecurringSeries | None, then: date) -> Decimal:
-    """The salary now over the salary paid nearest ``then`` (1 without a salary series)."""
-    if salary is None:
-        return Decimal(1)
+def _growth(history: Sequence[Line], salary: RecurringSeries, then: date) -> Decimal:
+    """The salary now over the salary paid nearest ``then``."""
     ids = set(salary.line_ids)
     paid = [line for line in history if line.id in ids]
     if not paid:
@@ -206,18 +247,26 @@ def _profit_sharing(
     for line in received:
         if line.id in in_series:
             continue  # a yearly series already projects it
-        again = [other for other in received if other.booked_on > line.booked_on + _ELEVEN_MONTHS]
-        if again:
-            continue  # this year's came already
-        year = line.booked_on.year + 1
-        nth = max(business_day_index(line.booked_on), 1)
-        day = nth_business_day(year, line.booked_on.month, nth)
+        if any(other.booked_on > line.booked_on + _HALF_A_YEAR for other in received):
+            continue  # this year's came already (early, or late last year)
+        day = nth_business_day(
+            line.booked_on.year + 1, line.booked_on.month, _business_day_of(line.booked_on)
+        )
         if today < day <= end:
             basis = f"profit sharing: as last year ({line.booked_on.isoformat()})"
             yield YearlyPayment(day, line.amount, PROFIT_SHARING, 1, basis)
 
 
-_ELEVEN_MONTHS: Final = timedelta(days=330)
+_HALF_A_YEAR: Final = timedelta(days=180)
+
+
+def _business_day_of(day: date) -> int:
+    """Which business day of its month ``day`` is; a weekend or holiday counts as the business
+    day before it (the next one at the start of a month)."""
+    moved = business_day_on_or_before(day)
+    if moved.month != day.month:
+        moved = business_day_on_or_after(day)
+    return business_day_index(moved)
 
 
 # -- helpers ----------------------------------------------------------------------------------

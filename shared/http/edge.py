@@ -34,7 +34,15 @@ class _DecimalJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            self._json = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+            try:
+                self._json = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+            except json.JSONDecodeError:
+                raise
+            except (ValueError, RecursionError) as error:
+                # NaN, a number of thousands of digits, bytes that are not UTF-8, nesting deeper
+                # than the parser goes: malformed JSON too, answered as such (not a bare 400).
+                reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                raise json.JSONDecodeError(reason, body.decode("utf-8", "replace"), 0) from None
         return self._json
 
 

@@ -117,7 +117,7 @@ def definition(
     except InvalidInput as error:
         issues.extend(error.issues)
     try:
-        check_range(date_from, date_to, time, (BODY, "date_to"))
+        check_range(date_from, date_to, time, (BODY, "date_to"), (BODY, "date_from"))
     except InvalidInput as error:
         issues.extend(error.issues)
     if issues:

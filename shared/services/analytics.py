@@ -29,6 +29,7 @@ from shared.analytics.metrics import Metrics, compute, moves_money
 from shared.analytics.query import (
     Filters,
     MetricsQuery,
+    check_day,
     check_range,
     month_end,
     parse_grouping,
@@ -261,6 +262,7 @@ class AnalyticsService:
             dashboard = context.dashboard or self._default_named(caller, dashboard_id)
             today = local_today(self._clock.now(), context.timezone)
             start = start or today.replace(day=1)
+            check_day(start)
             end = end or month_end(start if start > today else today)
             check_range(start, end, None)
             currency = self._currency(uow, caller, currency or context.base_currency)

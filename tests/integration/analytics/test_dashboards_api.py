@@ -193,6 +193,8 @@ def test_bad_widgets_are_answered_422_with_where(books: Books, widgets, pointer)
         ({"date_from": "2026-11-30", "date_to": "2026-11-01"}, "/date_to"),
         ({"date_from": "1900-01-01", "date_to": "2026-11-01"}, "/date_to"),
         ({"currency": "brl"}, "/currency"),
+        ({"date_from": "9999-12-15"}, "/date_from"),
+        ({"date_from": "0001-06-01", "date_to": "0001-06-30"}, "/date_from"),
     ],
 )
 def test_bad_periods_are_answered_422(books: Books, params, pointer):

@@ -133,6 +133,10 @@ def test_another_currency_is_asked_for_by_name(november: Books):
         ({"tag": "nenhuma"}, "/tag"),
         ({"currency": "XYZ"}, "/currency"),
         ({"date_from": "2026-13-01"}, "/date_from"),
+        # Days no transaction can have, where month arithmetic would leave the calendar.
+        ({"date_from": "9999-12-01", "date_to": "9999-12-31"}, "/date_from"),
+        ({"date_from": "9999-12-01", "date_to": "9999-12-31", "group_by": "week"}, "/date_from"),
+        ({"date_from": "0001-06-01", "date_to": "0001-06-30"}, "/date_from"),
     ],
 )
 def test_bad_questions_are_answered_422_with_where(books: Books, params, pointer):

@@ -129,6 +129,8 @@ def test_a_viewer_may_run_a_report(november: Books, container: Container):
         ({"filters": {"currency": "XYZ"}}, {"/filters/currency"}),
         ({"filters": {"tags": ["nenhuma"]}}, {"/filters/tags"}),
         ({"filters": {"unknown": 1}}, {"/filters/unknown"}),
+        ({"date_from": "9999-12-01", "date_to": "9999-12-31"}, {"/date_from", "/date_to"}),
+        ({"date_from": "0001-06-01", "date_to": "0001-06-30"}, {"/date_from", "/date_to"}),
     ],
 )
 def test_bad_definitions_are_422_with_pointers(

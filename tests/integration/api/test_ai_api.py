@@ -205,8 +205,8 @@ def test_given_named_accounts_when_forecasting_then_only_theirs_in_their_currenc
     assert answer["accounts"] == [dollars]
 
 
-@pytest.mark.parametrize("horizon", [0, 91, -3])
-def test_given_a_horizon_out_of_range_when_forecasting_then_422_at_horizon_days(
+@pytest.mark.parametrize("horizon", [0, 91, -3, True, "30", 7.5])
+def test_given_a_horizon_out_of_range_or_not_whole_when_forecasting_then_422_at_horizon_days(
     new_actor, models: RecordingModelClient, horizon: int
 ) -> None:
     ana = new_actor("Ana")

@@ -269,6 +269,18 @@ def test_the_statements_own_instalment_columns_make_a_plan_without_the_wording()
     assert sum(project([series], date(2026, 11, 1), 365)) == Decimal("-799.60")
 
 
+def test_a_refunded_part_is_not_a_plan_of_refunds_nor_part_of_the_purchase() -> None:
+    lines = [
+        card(date(2026, 9, 2), "-199.90", "PARC 01/06 MAGAZINE LUIZA"),
+        card(date(2026, 10, 2), "-199.90", "PARC 02/06 MAGAZINE LUIZA"),
+        card(date(2026, 10, 2), "199.90", "ESTORNO PARC 02/06 MAGAZINE LUIZA"),
+    ]
+
+    series = find_recurring(lines, date(2026, 10, 31))
+
+    assert [(item.amount, item.remaining) for item in series] == [(Decimal("-199.90"), 4)]
+
+
 def test_one_explicit_part_is_enough_and_a_paid_off_plan_is_not_returned() -> None:
     lines = [
         card(date(2026, 10, 3), "-89.90", "PARC 01/03 CENTAURO"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -162,3 +163,110 @@ def test_daily_puts_each_payment_on_its_step_from_tomorrow() -> None:
     ]
     totals = daily(payments, today, 10)
     assert (totals[0], totals[7], sum(totals)) == (Decimal("10"), Decimal("12"), 22)
+
+
+def parts(found: list[YearlyPayment]) -> list[tuple[date, Decimal, int]]:
+    return [(item.day, item.amount, item.part) for item in found if item.kind == THIRTEENTH]
+
+
+def test_a_13th_paid_at_once_last_year_is_expected_at_once_this_year() -> None:
+    history = [
+        *salaries((2025, 1), 22, "5000.00"),
+        line(date(2025, 11, 28), "5000.00", "13 SALARIO ACME", THIRTEENTH),
+    ]
+    # 28 Nov 2026 is a Saturday: the Friday before; no second part was ever paid.
+    assert parts(expected(history, date(2026, 10, 20))) == [
+        (date(2026, 11, 27), Decimal("5000.00"), 1)
+    ]
+
+
+def test_a_13th_paid_at_once_this_year_leaves_no_second_part() -> None:
+    history = [
+        *salaries((2026, 3), 9, "6000.00"),
+        line(date(2026, 11, 27), "6000.00", "13 SALARIO ACME", THIRTEENTH),
+    ]
+    assert parts(expected(history, date(2026, 12, 1))) == []
+
+
+def test_a_part_whose_usual_day_has_passed_unpaid_is_expected_by_its_deadline() -> None:
+    with_vacation = [
+        *salaries((2025, 1), 22, "5000.00"),
+        line(date(2025, 2, 10), "2500.00", "ADIANT 13 SALARIO", THIRTEENTH),
+        line(date(2025, 12, 19), "2500.00", "13 SALARIO 2A PARC", THIRTEENTH),
+    ]
+    assert [(day, part) for day, _, part in parts(expected(with_vacation, date(2026, 10, 20)))] == [
+        (date(2026, 11, 30), 1),
+        (date(2026, 12, 18), 2),  # 19 Dec 2026 is a Saturday
+    ]
+    late = [
+        *salaries((2025, 1), 23, "5000.00"),
+        line(date(2025, 11, 28), "2500.00", "13 SALARIO 1A PARC", THIRTEENTH),
+        line(date(2025, 12, 10), "2500.00", "13 SALARIO 2A PARC", THIRTEENTH),
+        line(date(2026, 11, 27), "2500.00", "13 SALARIO 1A PARC", THIRTEENTH),
+    ]
+    # 10 Dec 2026 came and went without the second part; the law's deadline is still ahead.
+    assert parts(expected(late, date(2026, 12, 12))) == [
+        (date(2026, 12, 18), Decimal("2500.00"), 2)
+    ]
+
+
+def test_two_employers_two_13ths() -> None:
+    history = [
+        *salaries((2025, 1), 22, "5000.00"),
+        line(date(2025, 11, 28), "2500.00", "13 SALARIO 1A PARC ACME", THIRTEENTH),
+        line(date(2025, 11, 28), "1000.00", "13 SALARIO 1A PARC BETA", THIRTEENTH),
+        line(date(2025, 12, 19), "2500.00", "13 SALARIO 2A PARC ACME", THIRTEENTH),
+        line(date(2025, 12, 19), "1000.00", "13 SALARIO 2A PARC BETA", THIRTEENTH),
+    ]
+    assert [amount for _, amount, _ in parts(expected(history, date(2026, 10, 20)))] == [
+        Decimal("3500.00"),
+        Decimal("3500.00"),
+    ]
+
+
+def test_no_salary_now_no_13th_even_after_one_last_year() -> None:
+    history = [
+        *salaries((2025, 1), 12, "5000.00"),  # the job ended in December 2025
+        line(date(2025, 11, 28), "2500.00", "13 SALARIO 1A PARC", THIRTEENTH),
+        line(date(2025, 12, 19), "2500.00", "13 SALARIO 2A PARC", THIRTEENTH),
+    ]
+    assert parts(expected(history, date(2026, 10, 20))) == []
+
+
+def test_fund_income_called_proventos_is_no_salary() -> None:
+    dividends = []
+    for offset in range(6):
+        year, month = add_months(2026, 4, offset)
+        day = nth_business_day(year, month, 15)
+        dividends.append(
+            replace(line(day, "1500.00", "PROVENTOS HGLG11"), account_kind="investment")
+        )
+    assert expected(dividends, date(2026, 10, 20)) == []
+
+
+def test_a_history_covering_only_last_december_without_a_13th_expects_none() -> None:
+    history = salaries((2025, 12), 11, "6000.00")
+    history.insert(0, line(date(2025, 12, 5), "-80.00", "PADARIA"))
+    assert parts(expected(history, date(2026, 10, 20))) == []
+
+
+def test_profit_sharing_on_a_saturday_comes_back_near_the_same_day() -> None:
+    history = [
+        *salaries((2025, 11), 14, "6000.00"),
+        line(date(2026, 2, 14), "8000.00", "PIX PLR ACME"),  # a Saturday
+    ]
+    found = [item for item in expected(history, date(2027, 1, 10)) if item.kind == PROFIT_SHARING]
+    # Saturday counts as Friday 13 Feb 2026, the month's 10th business day (Carnival is the
+    # 16th-17th); in 2027 the 10th comes after Carnival (8-9 Feb).
+    assert [item.day for item in found] == [nth_business_day(2027, 2, 10)]
+    assert found[0].day == date(2027, 2, 16)
+
+
+def test_profit_sharing_paid_early_this_year_is_not_expected_again() -> None:
+    history = [
+        *salaries((2024, 11), 14, "6000.00"),
+        line(date(2025, 2, 10), "8000.00", "PLR ACME"),
+        line(date(2025, 12, 19), "8400.00", "PLR ACME ANTECIPADA"),
+    ]
+    found = expected(history, date(2026, 1, 5))
+    assert [item for item in found if item.kind == PROFIT_SHARING] == []
