@@ -13,6 +13,7 @@ from babel.dates import format_date
 from shared.analytics.query import add_months, month_end
 from shared.domain.errors import FieldIssue, InvalidInput
 from shared.domain.notifications import Language
+from shared.domain.transactions import EARLIEST_DATE, LATEST_DATE
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -43,15 +44,19 @@ class ReportPeriod:
     def parse(cls, text: str, where: tuple[str | int, ...] = ("option", "period")) -> ReportPeriod:
         """``YYYY-MM`` or ``YYYY-Www``; ``InvalidInput`` for anything else."""
         month, week = _MONTH.fullmatch(text), _WEEK.fullmatch(text)
+        period: ReportPeriod | None = None
         try:
             if month:
-                return cls.month(date(int(month[1]), int(month[2]), 1))
-            if week:
-                return cls.week(date.fromisocalendar(int(week[1]), int(week[2]), 1))
-        except ValueError:
-            pass
+                period = cls.month(date(int(month[1]), int(month[2]), 1))
+            elif week:
+                period = cls.week(date.fromisocalendar(int(week[1]), int(week[2]), 1))
+        except (ValueError, OverflowError):  # no such month or week; past the calendar's end
+            period = None
+        if period is not None and EARLIEST_DATE <= period.start <= period.end <= LATEST_DATE:
+            return period
         raise InvalidInput(
-            f"{text!r} is not a period: give a month (2026-10) or an ISO week (2026-W44)",
+            f"{text!r} is not a period: give a month (2026-10) or an ISO week (2026-W44) "
+            f"between {EARLIEST_DATE.year} and {LATEST_DATE.year}",
             issues=[FieldIssue(where, "a month YYYY-MM or an ISO week YYYY-Www", "invalid")],
         )
 

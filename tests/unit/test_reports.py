@@ -129,7 +129,8 @@ def test_currency_formats_name_the_currency():
     assert currency_format("JPY", 0) == '#,##0 "JPY";-#,##0 "JPY"'
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+# The days transactions may have, less the week that would straddle either end.
+@given(st.dates(min_value=date(1900, 1, 8), max_value=date(2199, 12, 24)))
 def test_every_day_is_in_the_month_and_the_week_its_keys_name(day: date):
     month = ReportPeriod.month(day)
     week = ReportPeriod.week(day)
@@ -148,7 +149,20 @@ def test_a_schedule_reports_on_the_period_that_just_ended():
     assert ReportPeriod.last_complete(Frequency.WEEKLY, date(2026, 11, 2)).key == "2026-W44"
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-W54", "2026-10-01", "outubro", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-13",
+        "2026-00",
+        "2026-W54",
+        "2026-10-01",
+        "outubro",
+        "",
+        "9999-12",
+        "9999-W52",
+        "0001-01",
+    ],
+)
 def test_what_is_not_a_period_is_refused(text: str):
     with pytest.raises(InvalidInput):
         ReportPeriod.parse(text)
