@@ -39,7 +39,9 @@ from shared.services.activity import count_changes_to_shown_rows
 from shared.settings import Environment, IdentityProvider, Settings, get_settings
 
 if TYPE_CHECKING:
-    # Only named here: importing it needs pyarrow (the property imports it on first use).
+    # Only named here, imported where used: the lake export needs pyarrow, the model client
+    # boto3.
+    from shared.adapters.aws.sagemaker import RegionalEndpoint
     from shared.analytics.lake_export import LakeExportService
     from shared.identity.local import LocalDevIssuer
 
@@ -439,10 +441,27 @@ def _model_client(settings: Settings) -> ModelClient:
     config = client_config(settings.model_connect_timeout_seconds, settings.model_timeout_seconds)
     regions: list[str | None] = list(settings.model_regions) or [None]  # None: the SDK's region
     endpoints = []
-    for region in regions:
+    for number, region in enumerate(regions):
+        if number > 0 and region is not None and settings.model_relay_function is not None:
+            endpoints.append(_relayed(settings, settings.model_relay_function, region))
+            continue
         client = boto3.client("sagemaker-runtime", region_name=region, config=config)
         endpoints.append(RegionalEndpoint(client.meta.region_name, client))
     return SageMakerModelClient(settings.model_endpoint, endpoints)
+
+
+def _relayed(settings: Settings, function: str, region: str) -> RegionalEndpoint:
+    """Another region's endpoint, asked through the relay function of this one."""
+    import boto3
+
+    from shared.adapters.aws.model_relay import RelayedRuntime
+    from shared.adapters.aws.sagemaker import RegionalEndpoint, client_config
+
+    # The relay may spend the whole endpoint timeout on its own call, plus its connection.
+    connect = settings.model_connect_timeout_seconds
+    config = client_config(connect, connect + settings.model_timeout_seconds + 1)
+    runtime = RelayedRuntime(boto3.client("lambda", config=config), function, region)
+    return RegionalEndpoint(region, runtime)
 
 
 def _search_index(settings: Settings, db: Database) -> SearchIndex:

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         description="Regions whose endpoint is asked, in order, comma-separated (the next one "
         "when a region fails or times out); the SDK's default region when empty.",
     )
+    model_relay_function: str | None = Field(
+        default=None,
+        description="A relay function (its name) through which every region of "
+        "FLUXO_MODEL_REGIONS after the first is asked: set in AWS, where the ai API's subnets "
+        "reach only their own region's endpoint.",
+    )
     model_timeout_seconds: float = Field(
         default=4.0,
         gt=0,

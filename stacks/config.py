@@ -176,6 +176,12 @@ class StageConfig:
         """The model endpoint's name, the same in both regions (``FLUXO_MODEL_ENDPOINT``)."""
         return f"fluxo-{self.stage}-models"
 
+    @property
+    def models_relay(self) -> str:
+        """The name of each region's relay to the other region's endpoint
+        (``FLUXO_MODEL_RELAY_FUNCTION``; ``functions/ai/relay.py``)."""
+        return f"fluxo-{self.stage}-model-relay"
+
     def model_regions(self, region: str) -> tuple[str, str]:
         """The regions whose endpoint a function in ``region`` calls, its own first."""
         other = self.secondary_region if region == self.primary_region else self.primary_region

@@ -17,7 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.models import ModelEndpoint
+from stacks.constructs.models import ModelEndpoint, ModelRelay
 from stacks.constructs.monitoring import training_widgets
 from stacks.constructs.training import ScheduledTraining
 from stacks.region import ServiceStack, outdir, tag_stack
@@ -46,6 +46,9 @@ class ModelsStack(Stack):
             config=config,
             key=service.key,
             staging=Path(outdir(self)) / ".serving" / self.stack_name,
+        )
+        self.relay = ModelRelay(
+            self, "Relay", config=config, defaults=service.defaults, region=region
         )
         # Models are retrained where the lake is written: the primary region only. The standby
         # has no schedule, no training image and no state machine (after a failover the models

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from aws_cdk import Duration, Environment, Stack, Stage, Tags
+from aws_cdk import ArnFormat, Duration, Environment, Stack, Stage, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -321,18 +321,33 @@ class ServiceStack(Stack):
         regions = config.model_regions(region)
         function.function.add_environment("FLUXO_MODEL_ENDPOINT", config.models_endpoint)
         function.function.add_environment("FLUXO_MODEL_REGIONS", ",".join(regions))
+        function.function.add_environment("FLUXO_MODEL_RELAY_FUNCTION", config.models_relay)
+        # Its own region's endpoint through the SageMaker Runtime interface endpoint; the
+        # other region's through the relay (stacks/models.py), which may invoke only that one.
         function.role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="InvokeTheModelEndpoints",
+                sid="InvokeTheModelEndpoint",
                 actions=["sagemaker:InvokeEndpoint"],
                 resources=[
                     self.format_arn(
                         service="sagemaker",
-                        region=name,
                         resource="endpoint",
                         resource_name=config.models_endpoint,
                     )
-                    for name in regions
+                ],
+            )
+        )
+        function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeTheModelRelay",
+                actions=["lambda:InvokeFunction"],
+                resources=[
+                    self.format_arn(
+                        service="lambda",
+                        resource="function",
+                        resource_name=config.models_relay,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
                 ],
             )
         )

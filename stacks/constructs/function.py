@@ -72,6 +72,7 @@ class FluxoFunction(Construct):
         reserved_concurrency: int | None = None,
         in_vpc: bool = True,
         extra_layers: Sequence[str] = (),
+        function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.layer_names = function_layers(context, extra_layers)
@@ -108,6 +109,7 @@ class FluxoFunction(Construct):
             code=lambda_.Code.from_asset(str(function_code(context, defaults.staging))),
             handler=f"functions.{context}.{handler}",
             description=description,
+            function_name=function_name,
             layers=[defaults.layers[name] for name in self.layer_names],
             memory_size=memory_mb,
             timeout=timeout or Duration.seconds(29),

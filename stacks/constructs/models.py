@@ -16,6 +16,7 @@ to its topic (``watch``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -29,6 +30,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.config import ModelServing, StageConfig
+from stacks.constructs.function import FluxoFunction, FunctionDefaults
 from stacks.constructs.lake import acknowledge_wildcard_resources
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.network import allow_logs_service
@@ -262,4 +264,55 @@ class ModelEndpoint(Construct):
             [self._log_group_and_streams],
             reason=f"SageMaker names the streams of {self.endpoint_name}'s log group after the "
             "variant and instance at run time; the role may write only in that one group",
+        )
+
+
+class ModelRelay(Construct):
+    """The relay to the other region's model endpoint (``functions/ai/relay.py``): the ``ai``
+    API's subnets reach only their own region's endpoint, so it invokes this function (through
+    the Lambda interface endpoint), which runs outside the VPC and may invoke that one endpoint
+    and nothing else. Named ``config.models_relay`` in each region, so the service stack grants
+    the call without a reference to this stack."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        defaults: FunctionDefaults,
+        region: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _own, other = config.model_regions(region)
+        self.function = FluxoFunction(
+            self,
+            "Function",
+            # The relay reads no database, identity or lake: none of the service's settings.
+            defaults=replace(defaults, environment={}),
+            context="ai",
+            handler="relay.handler",
+            description=f"Fluxo: the model endpoint of {other}, for the ai API of {region}",
+            environment={
+                "FLUXO_MODEL_ENDPOINT": config.models_endpoint,
+                "FLUXO_MODEL_REGION": other,
+            },
+            memory_mb=256,
+            timeout=Duration.seconds(10),
+            in_vpc=False,
+            function_name=config.models_relay,
+        )
+        self.function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeTheOtherRegionsEndpoint",
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="sagemaker",
+                        region=other,
+                        resource="endpoint",
+                        resource_name=config.models_endpoint,
+                    )
+                ],
+            )
         )

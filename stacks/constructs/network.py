@@ -31,6 +31,8 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
     "CognitoIdp": ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
     "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+    # The relay to the other region's model endpoint (stacks/constructs/models.py).
+    "Lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
 }
 
 

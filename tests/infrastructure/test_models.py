@@ -235,9 +235,12 @@ def test_endpoint_errors_and_latency_alarm_to_the_regions_topic(synth, service):
 
 
 @pytest.mark.parametrize("service", ["primary", "standby"])
-def test_the_ai_function_may_invoke_exactly_the_two_endpoints_its_own_region_first(synth, service):
+def test_the_ai_function_reaches_exactly_the_two_endpoints_its_own_region_first(synth, service):
+    """Its own region's endpoint directly, the other's through its region's relay, which may
+    invoke that endpoint only."""
     stage = _stage(synth)
     own, other = REGIONS[service], next(r for s, r in REGIONS.items() if s != service)
+    account = synth.stacks[service].account
     functions = {
         logical: function["Properties"]
         for logical, function in synth.resources(service, "AWS::Lambda::Function").items()
@@ -253,24 +256,65 @@ def test_the_ai_function_may_invoke_exactly_the_two_endpoints_its_own_region_fir
     variables = properties["Environment"]["Variables"]
     assert variables["FLUXO_MODEL_ENDPOINT"] == f"fluxo-{stage}-models"
     assert variables["FLUXO_MODEL_REGIONS"] == f"{own},{other}"
-    role = properties["Role"]["Fn::GetAtt"][0]
-    invoking = [
-        (policy_logical, statement)
-        for policy_logical, policy in synth.resources(service, "AWS::IAM::Policy").items()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if any(a.startswith("sagemaker:") for a in _listed(statement["Action"]))
+    assert variables["FLUXO_MODEL_RELAY_FUNCTION"] == f"fluxo-{stage}-model-relay"
+    assert _granted(synth, service, properties["Role"]["Fn::GetAtt"][0]) == {
+        "sagemaker:InvokeEndpoint": [
+            f"arn:aws:sagemaker:{own}:{account}:endpoint/fluxo-{stage}-models"
+        ],
+        "lambda:InvokeFunction": [
+            f"arn:aws:lambda:{own}:{account}:function:fluxo-{stage}-model-relay"
+        ],
+    }
+
+    models = f"{service}_models"
+    (relay,) = [
+        function["Properties"]
+        for function in synth.resources(models, "AWS::Lambda::Function").values()
+        if function["Properties"].get("Handler") == "functions.ai.relay.handler"
     ]
-    assert len(invoking) == 1, invoking
-    policy_logical, statement = invoking[0]
-    policy = synth.resources(service, "AWS::IAM::Policy")[policy_logical]["Properties"]
-    assert policy["Roles"] == [{"Ref": role}]
-    assert statement["Action"] == "sagemaker:InvokeEndpoint"
-    assert statement["Effect"] == "Allow"
-    assert "Condition" not in statement
-    account = synth.stacks[service].account
-    assert sorted(statement["Resource"]) == sorted(
-        f"arn:aws:sagemaker:{region}:{account}:endpoint/fluxo-{stage}-models"
-        for region in (own, other)
+    assert relay["FunctionName"] == f"fluxo-{stage}-model-relay"
+    assert "VpcConfig" not in relay  # outside the VPC: the way to the other region
+    relay_variables = relay["Environment"]["Variables"]
+    assert relay_variables["FLUXO_MODEL_ENDPOINT"] == f"fluxo-{stage}-models"
+    assert relay_variables["FLUXO_MODEL_REGION"] == other
+    assert not any(name.startswith(("FLUXO_DATABASE", "FLUXO_COGNITO")) for name in relay_variables)
+    assert _granted(synth, models, relay["Role"]["Fn::GetAtt"][0]) == {
+        "sagemaker:InvokeEndpoint": [
+            f"arn:aws:sagemaker:{other}:{account}:endpoint/fluxo-{stage}-models"
+        ]
+    }
+
+
+@pytest.mark.parametrize("service", ["primary", "standby"])
+def test_the_functions_reach_lambda_through_an_interface_endpoint(synth, service):
+    services = [
+        json.dumps(endpoint["Properties"]["ServiceName"])
+        for endpoint in synth.resolved(service, "AWS::EC2::VPCEndpoint").values()
+    ]
+    assert any(".lambda" in name for name in services), services
+
+
+def _granted(synth, stack: str, role: str) -> dict[str, list[str]]:
+    """The sagemaker and lambda actions ``role``'s policies allow, with their resources."""
+    granted: dict[str, list[str]] = {}
+    for statement in _statements(synth, stack, role):
+        for action in _listed(statement["Action"]):
+            if action.startswith(("sagemaker:", "lambda:")):
+                assert statement["Effect"] == "Allow"
+                assert "Condition" not in statement
+                granted.setdefault(action, []).extend(map(_plain_arn, _listed(statement["Resource"])))
+    return granted
+
+
+def _plain_arn(resource: object) -> str:
+    """An ARN as CDK may write it (``Fn::Join`` of the partition and the rest) as plain text."""
+    if isinstance(resource, str):
+        return resource
+    assert isinstance(resource, dict), resource
+    assert "Fn::Join" in resource, resource
+    separator, parts = resource["Fn::Join"]
+    return separator.join(
+        "aws" if part == {"Ref": "AWS::Partition"} else str(part) for part in parts
     )
 
 

@@ -3,6 +3,7 @@ then the secondary's when the primary is unreachable, slow or broken."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import time
@@ -14,6 +15,7 @@ import pytest
 import requests
 from botocore.stub import Stubber
 
+from shared.adapters.aws.model_relay import RelayedRuntime, relay
 from shared.adapters.aws.sagemaker import (
     RegionalEndpoint,
     SageMakerModelClient,
@@ -262,3 +264,168 @@ def test_given_an_endpoint_in_settings_when_bootstrapped_then_the_regions_are_as
         assert client.invoke(PAYLOAD) == {"answered_by": SECONDARY}
     finally:
         container.close()
+
+
+# -- the other region through the relay function ------------------------------------------------
+
+
+class _LambdaService:
+    """Stands in for AWS Lambda: runs the relay function's code in this process, as the Lambda
+    service would run it (moto runs functions in Docker, which this machine does not have)."""
+
+    def __init__(self, server: MotoServer, *, crash: bool = False) -> None:
+        self._server = server
+        self._crash = crash
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, *, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+        assert FunctionName == RELAY
+        event = json.loads(Payload)
+        self.events.append(event)
+        if self._crash:
+            error = {"errorMessage": "Task timed out after 10.00 seconds"}
+            return {"FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(error).encode())}
+        answer = relay(
+            event,
+            lambda region: _runtime(self._server, region),
+            endpoint=ENDPOINT,
+            regions=frozenset({SECONDARY}),
+        )
+        return {"Payload": io.BytesIO(json.dumps(answer).encode())}
+
+
+RELAY = "fluxo-test-model-relay"
+
+
+def _through_relay(moto: MotoServer, lambda_service: _LambdaService, refused_url: str) -> Any:
+    return SageMakerModelClient(
+        ENDPOINT,
+        [
+            RegionalEndpoint(PRIMARY, _runtime(moto, PRIMARY, refused_url)),
+            RegionalEndpoint(SECONDARY, RelayedRuntime(lambda_service, RELAY, SECONDARY)),
+        ],
+    )
+
+
+def test_given_an_unreachable_primary_when_invoking_then_the_secondary_answers_through_the_relay(
+    moto: MotoServer, refused_url: str
+) -> None:
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    lambda_service = _LambdaService(moto)
+
+    answer = _through_relay(moto, lambda_service, refused_url).invoke(PAYLOAD)
+
+    assert answer == {"answered_by": SECONDARY}
+    [event] = lambda_service.events
+    assert (event["region"], event["endpoint"]) == (SECONDARY, ENDPOINT)
+    assert event["custom_attributes"] == "model=forecast"
+    assert json.loads(event["body"]) == PAYLOAD
+
+
+def test_given_the_relay_fails_when_invoking_then_unavailable_with_both_reasons(
+    moto: MotoServer, refused_url: str
+) -> None:
+    client = _through_relay(moto, _LambdaService(moto, crash=True), refused_url)
+
+    with pytest.raises(ModelUnavailable) as raised:
+        client.invoke(PAYLOAD)
+
+    assert f"{SECONDARY}: RelayFailed" in str(raised.value)
+    assert "Task timed out" in str(raised.value)
+    assert f"{PRIMARY}:" in str(raised.value)
+
+
+def test_given_the_remote_container_refuses_through_the_relay_then_invalid_with_its_reason(
+    moto: MotoServer, refused_url: str
+) -> None:
+    refusal = json.dumps({"status": 400, "where": "lines[0].amount", "reason": "not a number"})
+    secondary = _runtime(moto, SECONDARY)
+    with Stubber(secondary) as stub:
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ModelError",
+            service_message="Received client error (400)",
+            http_status_code=424,
+            modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": refusal},
+        )
+        event = {"region": SECONDARY, "endpoint": ENDPOINT, "body": json.dumps(PAYLOAD)}
+        answer = relay(
+            event, lambda _: secondary, endpoint=ENDPOINT, regions=frozenset({SECONDARY})
+        )
+
+    relayed = RelayedRuntime(_Canned(answer), RELAY, SECONDARY)
+    client = SageMakerModelClient(ENDPOINT, [RegionalEndpoint(SECONDARY, relayed)])
+    with pytest.raises(InvalidInvocation) as raised:
+        client.invoke(PAYLOAD)
+    assert (raised.value.where, raised.value.reason) == ("lines[0].amount", "not a number")
+
+
+class _Canned:
+    """A Lambda service whose function answered ``answer``."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self._answer = answer
+
+    def invoke(self, **_request: Any) -> dict[str, Any]:
+        return {"Payload": io.BytesIO(json.dumps(self._answer).encode())}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"region": SECONDARY, "endpoint": "someone-elses-endpoint", "body": "{}"},
+        {"region": "eu-west-1", "endpoint": ENDPOINT, "body": "{}"},
+        {"region": SECONDARY, "endpoint": ENDPOINT, "body": {"not": "a string"}},
+        {},
+    ],
+)
+def test_the_relay_relays_only_its_endpoint_in_its_regions(event: dict[str, Any]) -> None:
+    def never(region: str) -> Any:
+        raise AssertionError(f"asked {region}")
+
+    answer = relay(event, never, endpoint=ENDPOINT, regions=frozenset({SECONDARY}))
+
+    assert (answer["status"], answer["code"]) == ("error", "RelayFailed")
+
+
+def test_given_a_relay_in_settings_when_bootstrapped_then_the_other_regions_go_through_it(
+    tmp_path: Any,
+) -> None:
+    settings = Settings(
+        home=tmp_path,
+        model_endpoint=ENDPOINT,
+        model_regions=f"{PRIMARY},{SECONDARY}",
+        model_relay_function=RELAY,
+    )
+    container = bootstrap(settings)
+    try:
+        client = container.model_client
+        assert isinstance(client, SageMakerModelClient)
+        own, other = client._endpoints
+        assert own.region == PRIMARY
+        assert not isinstance(own.client, RelayedRuntime)
+        assert (other.region, type(other.client)) == (SECONDARY, RelayedRuntime)
+    finally:
+        container.close()
+
+
+def test_the_relay_function_relays_to_the_region_of_its_environment(
+    moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.ai import relay as entry
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    monkeypatch.setenv("FLUXO_MODEL_ENDPOINT", ENDPOINT)
+    monkeypatch.setenv("FLUXO_MODEL_REGION", SECONDARY)
+    entry._relay.cache_clear()
+    _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
+    try:
+        event = {"region": SECONDARY, "endpoint": ENDPOINT, "body": json.dumps(PAYLOAD)}
+        answer = entry.handler(event, None)
+        refused = entry.handler({**event, "region": PRIMARY}, None)
+    finally:
+        entry._relay.cache_clear()
+
+    assert answer["status"] == 200
+    assert json.loads(answer["body"]) == {"answered_by": SECONDARY}
+    assert refused["code"] == "RelayFailed"
