@@ -302,7 +302,8 @@ def _granted(synth, stack: str, role: str) -> dict[str, list[str]]:
             if action.startswith(("sagemaker:", "lambda:")):
                 assert statement["Effect"] == "Allow"
                 assert "Condition" not in statement
-                granted.setdefault(action, []).extend(map(_plain_arn, _listed(statement["Resource"])))
+                resources = _listed(statement["Resource"])
+                granted.setdefault(action, []).extend(map(_plain_arn, resources))
     return granted
 
 
