@@ -65,7 +65,11 @@ class ModelsStack(Stack):
                 events_=service.events,
                 staging=Path(outdir(self)) / ".training" / self.stack_name,
             )
-        for alarm in [*self.endpoint.alarms, *(self.training.alarms if self.training else [])]:
+        for alarm in [
+            *self.endpoint.alarms,
+            self.relay.alarm,
+            *(self.training.alarms if self.training else []),
+        ]:
             service.monitoring.watch(alarm)
         self.dashboard = self._dashboard()
 

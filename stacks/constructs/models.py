@@ -302,6 +302,22 @@ class ModelRelay(Construct):
             in_vpc=False,
             function_name=config.models_relay,
         )
+        # Its own failures (not the endpoint's answers, which it passes back): the fallback
+        # path is broken while this fires.
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_description=(
+                f"Fluxo: the model relay to {other} fails; forecasts have no fallback region"
+            ),
+            metric=self.function.function.metric_errors(
+                period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
         self.function.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="InvokeTheOtherRegionsEndpoint",

@@ -286,6 +286,24 @@ def test_the_ai_function_reaches_exactly_the_two_endpoints_its_own_region_first(
 
 
 @pytest.mark.parametrize("service", ["primary", "standby"])
+def test_a_failing_relay_alarms_to_the_regions_topic(synth, service):
+    models = f"{service}_models"
+    (relay,) = [
+        logical
+        for logical, function in synth.resources(models, "AWS::Lambda::Function").items()
+        if function["Properties"].get("Handler") == "functions.ai.relay.handler"
+    ]
+    alarms = [
+        alarm["Properties"]
+        for alarm in synth.resolved(models, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/Lambda"
+        and {"Name": "FunctionName", "Value": {"Ref": relay}} in alarm["Properties"]["Dimensions"]
+    ]
+    assert [(a["MetricName"], a["Threshold"]) for a in alarms] == [("Errors", 1)]
+    assert alarms[0]["AlarmActions"], "routed to the region's alarm topic"
+
+
+@pytest.mark.parametrize("service", ["primary", "standby"])
 def test_the_functions_reach_lambda_through_an_interface_endpoint(synth, service):
     services = [
         json.dumps(endpoint["Properties"]["ServiceName"])
