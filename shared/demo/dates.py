@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar as _stdlib_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -10,9 +9,7 @@ from functools import lru_cache
 from holidays.countries.brazil import Brazil
 
 # Month arithmetic is the same whatever the holidays: the forecasting calendar's.
-from shared.forecasting.calendar import add_months
-
-ONE_DAY = timedelta(days=1)
+from shared.forecasting.calendar import BusinessDays, add_months, day_in_month
 
 
 @lru_cache(maxsize=64)
@@ -22,35 +19,16 @@ def national_holidays(year: int) -> frozenset[date]:
     return frozenset(Brazil(years=year).keys())
 
 
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in national_holidays(day.year)
-
-
-def nth_business_day(year: int, month: int, n: int) -> date:
-    day = date(year, month, 1)
-    seen = 0
-    while True:
-        if is_business_day(day):
-            seen += 1
-            if seen == n:
-                return day
-        day += ONE_DAY
-
-
-def business_day_on_or_after(day: date) -> date:
-    while not is_business_day(day):
-        day += ONE_DAY
-    return day
-
-
-def business_day_on_or_before(day: date) -> date:
-    while not is_business_day(day):
-        day -= ONE_DAY
-    return day
+# The forecasting calendar's arithmetic over national holidays only.
+NATIONAL_DAYS = BusinessDays(national_holidays)
+is_business_day = NATIONAL_DAYS.is_business_day
+business_day_on_or_after = NATIONAL_DAYS.on_or_after
+business_day_on_or_before = NATIONAL_DAYS.on_or_before
+nth_business_day = NATIONAL_DAYS.nth
 
 
 def last_day(year: int, month: int) -> date:
-    return date(year, month, _stdlib_calendar.monthrange(year, month)[1])
+    return day_in_month(year, month, 31)
 
 
 def black_friday(year: int) -> date:

@@ -4,6 +4,8 @@ is booked on the next business day, and pay falls on the Nth business day of the
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -27,20 +29,47 @@ def bank_holidays(year: int) -> frozenset[date]:
     return frozenset(public.keys()) | frozenset(closed)
 
 
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in bank_holidays(day.year)
+@dataclass(frozen=True)
+class BusinessDays:
+    """Business days under one set of holidays: the banks' here, the national ones where the
+    demo generator books pay (``shared.demo.dates``)."""
+
+    holidays: Callable[[int], frozenset[date]]
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays(day.year)
+
+    def on_or_after(self, day: date) -> date:
+        while not self.is_business_day(day):
+            day += ONE_DAY
+        return day
+
+    def on_or_before(self, day: date) -> date:
+        while not self.is_business_day(day):
+            day -= ONE_DAY
+        return day
+
+    def nth(self, year: int, month: int, n: int) -> date:
+        """The ``n``-th business day of the month (n ≥ 1); past the month's last one, the
+        last."""
+        day = date(year, month, 1)
+        last = day
+        seen = 0
+        while day.month == month:
+            if self.is_business_day(day):
+                seen += 1
+                last = day
+                if seen == n:
+                    return day
+            day += ONE_DAY
+        return last
 
 
-def business_day_on_or_after(day: date) -> date:
-    while not is_business_day(day):
-        day += ONE_DAY
-    return day
-
-
-def business_day_on_or_before(day: date) -> date:
-    while not is_business_day(day):
-        day -= ONE_DAY
-    return day
+BANK_DAYS = BusinessDays(bank_holidays)
+is_business_day = BANK_DAYS.is_business_day
+business_day_on_or_after = BANK_DAYS.on_or_after
+business_day_on_or_before = BANK_DAYS.on_or_before
+nth_business_day = BANK_DAYS.nth
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -55,21 +84,6 @@ def day_in_month(year: int, month: int, day: int) -> date:
 def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     serial = year * 12 + (month - 1) + delta
     return serial // 12, serial % 12 + 1
-
-
-def nth_business_day(year: int, month: int, n: int) -> date:
-    """The ``n``-th business day of the month (n ≥ 1); past the month's last one, the last."""
-    day = date(year, month, 1)
-    last = day
-    seen = 0
-    while day.month == month:
-        if is_business_day(day):
-            seen += 1
-            last = day
-            if seen == n:
-                return day
-        day += ONE_DAY
-    return last
 
 
 def nth_last_business_day(year: int, month: int, n: int) -> date:
