@@ -8,14 +8,19 @@
 2. Fills the rollups from the transactions with the set-based statements of
    ``fluxo analytics rebuild``, then ``VACUUM ANALYZE``.
 3. For ``--requests`` random people, asks the product for the default dashboard's data
-   (``AnalyticsService.dashboard_data``, in-process: server-side latency, no HTTP; the cache off,
-   so every answer is computed), then, in the same run, the same figures from a service whose
-   source is a straightforward GROUP BY over the transactions — each in its own pass, so each
-   runs in the cache state its own reads make. Both answers must be equal for every person.
+   (``AnalyticsService.dashboard_data``, in-process: server-side latency, no HTTP) in three
+   passes, each in the cache state its own reads make: computed from the rollups (no snapshot,
+   no cache); computed by a straightforward GROUP BY over the transactions (the same service
+   with the transactions as its source); and as the product serves it — from the snapshot the
+   person's first opening stored, which the ``activity`` consumer keeps current after every
+   change and the hourly refresh after every midnight (that first opening is not timed). The
+   three answers must be equal for every person. Then the consumer's cost of keeping a
+   snapshot: computing a workspace's again, as after a change.
    The same is measured for one operator's workspace of ``--operator-rows`` transactions.
 
-Prints the setup's timings, the cached answer's latency, and last
-``p50_ms=… p95_ms=… naive_p95_ms=… speedup=…`` (speedup: naive p95 over p95).
+Prints the setup's timings, the computed answer's latency and the snapshot's cost, and last
+``p50_ms=… p95_ms=… naive_p95_ms=… speedup=…`` of the served answer (speedup: naive p95 over
+p95).
 
 Usage: ``python -m bench.dashboard [--users 10000] [--per-user 1000] [--requests 1000]
 [--url postgresql://…]``. The full size takes a while (see docs/benchmarks.md): ``--keep NAME``
@@ -51,6 +56,7 @@ from sqlalchemy.engine import URL, make_url
 from bench.support import DEFAULT_SERVER, plain, scratch_database
 from shared.analytics.query import add_months
 from shared.analytics.rollups import fill_statements
+from shared.analytics.snapshots import DashboardViews
 from shared.analytics.sources import RawSource
 from shared.bootstrap import Container, bootstrap
 from shared.clock import FixedClock
@@ -196,6 +202,7 @@ def run(url: str, scale: Scale) -> Iterator[str]:
 def measured(url: str, scale: Scale) -> Iterator[str]:
     """The measurement alone, on a database loaded before with the same scale and seed."""
     with _container(url) as container:
+        upgrade(container.db.engine)  # a database kept before a later migration
         yield from measure_all(container, scale)
 
 
@@ -511,40 +518,58 @@ def roll_up(url: str) -> None:
 
 @dataclass
 class Timings:
-    rollups: list[float]
+    computed: list[float]
     naive: list[float]
-    cached: list[float]
+    served: list[float]
+    refresh: list[float]
 
 
 def compare(container: Container, asked: list[Person], warm_up: int) -> Timings:
     """The default dashboard's data for each person asked, in three passes over the same
-    people: from the product (rollups, cache off), from a GROUP BY over the transactions —
-    each pass in the cache state its own reads make, as each design would run — and the product
-    again with its cache on (nothing changed since: hits). The first two must agree."""
-    rollups = container.analytics
+    people: computed by the product from the rollups (no snapshot, no cache), computed by a
+    GROUP BY over the transactions — each pass in the cache state its own reads make, as each
+    design would run — and served by the product as it runs: from the snapshot a person's
+    first opening stored (the ``activity`` consumer keeps it current after changes; the first
+    opening is not timed). All three must agree. Then what keeping a snapshot costs the
+    consumer: computing it again after a change."""
+    views = DashboardViews(container.db)
+    computed = AnalyticsService(
+        container.unit_of_work, container.clock, None, views=views, snapshots=False
+    )
     naive = AnalyticsService(
-        container.unit_of_work, container.clock, None, cache_seconds=0, source=RawSource()
+        container.unit_of_work,
+        container.clock,
+        None,
+        source=RawSource(),
+        views=views,
+        snapshots=False,
     )
-    cached = AnalyticsService(
-        container.unit_of_work, container.clock, container.cache, cache_seconds=600
-    )
-    requests = [_request(rollups, person) for person in asked]
-    timings = Timings([], [], [])
+    served = container.analytics
+    requests = [_request(computed, person) for person in asked]
+    timings = Timings([], [], [], [])
     answers: list[list[dict[str, object]]] = []
-    for service, kept in ((rollups, timings.rollups), (naive, timings.naive)):
+    for service, kept in (
+        (computed, timings.computed),
+        (naive, timings.naive),
+        (served, timings.served),
+    ):
         answered = []
         for number, (caller, dashboard_id) in enumerate(requests):
+            if service is served:
+                service.dashboard_data(caller, dashboard_id)  # the first opening stores it
             elapsed, data = _timed(partial(service.dashboard_data, caller, dashboard_id))
             answered.append(data.widgets)
             if number >= warm_up:  # the first requests warm caches and plans
                 kept.append(elapsed)
         answers.append(answered)
-    for person, fast, slow in zip(asked, *answers, strict=True):
-        if fast != slow:
-            raise AssertionError(f"rollups and transactions disagree for user {person.index}")
-    for caller, dashboard_id in requests:
-        cached.dashboard_data(caller, dashboard_id)
-        timings.cached.append(_timed(partial(cached.dashboard_data, caller, dashboard_id))[0])
+    for person, *found in zip(asked, *answers, strict=True):
+        if not found[0] == found[1] == found[2]:
+            raise AssertionError(f"rollups, transactions and snapshot disagree: {person.index}")
+    for caller, _ in requests[: max(warm_up * 2, 20)]:
+        with container.unit_of_work(caller.tenant_id, None) as uow:  # rolled back
+            started = time.perf_counter()
+            served.refresh_snapshots(uow, caller.tenant_id)
+            timings.refresh.append((time.perf_counter() - started) * 1000)
     return timings
 
 
@@ -559,8 +584,9 @@ def measure_operator(container: Container, operator: Person, requests: int) -> s
     timings = compare(container, [operator] * requests, warm_up=min(3, requests - 1))
     return (
         f"operator workspace ({operator.rows:,} transactions): "
-        f"p50_ms={_percentile(timings.rollups, 50):.2f} "
-        f"p95_ms={_percentile(timings.rollups, 95):.2f} "
+        f"served_p95_ms={_percentile(timings.served, 95):.2f} "
+        f"computed_p50_ms={_percentile(timings.computed, 50):.2f} "
+        f"computed_p95_ms={_percentile(timings.computed, 95):.2f} "
         f"naive_p50_ms={_percentile(timings.naive, 50):.2f} "
         f"naive_p95_ms={_percentile(timings.naive, 95):.2f}"
     )
@@ -570,11 +596,19 @@ def measure(container: Container, people: list[Person], requests: int, seed: int
     rng = random.Random(seed)
     asked = [rng.choice(people) for _ in range(requests)]
     timings = compare(container, asked, warm_up=min(50, requests // 10))
-    p50, p95 = _percentile(timings.rollups, 50), _percentile(timings.rollups, 95)
+    p50, p95 = _percentile(timings.served, 50), _percentile(timings.served, 95)
     naive_p50, naive_p95 = _percentile(timings.naive, 50), _percentile(timings.naive, 95)
-    hit_p50, hit_p95 = _percentile(timings.cached, 50), _percentile(timings.cached, 95)
     yield f"naive (GROUP BY over the transactions): p50_ms={naive_p50:.2f} p95_ms={naive_p95:.2f}"
-    yield f"cached answer (nothing changed since): p50_ms={hit_p50:.2f} p95_ms={hit_p95:.2f}"
+    yield (
+        "computed from the rollups (no snapshot: first opening of the day, or after an edit "
+        f"of categories, accounts or budgets): p50_ms={_percentile(timings.computed, 50):.2f} "
+        f"p95_ms={_percentile(timings.computed, 95):.2f}"
+    )
+    yield (
+        "snapshot refreshed by the consumer after a change (per workspace): "
+        f"p50_ms={_percentile(timings.refresh, 50):.2f} "
+        f"p95_ms={_percentile(timings.refresh, 95):.2f}"
+    )
     yield f"answers compared: {len(asked)} (all equal)"
     speedup = naive_p95 / p95
     yield f"p50_ms={p50:.2f} p95_ms={p95:.2f} naive_p95_ms={naive_p95:.2f} speedup={speedup:.1f}"

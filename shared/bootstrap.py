@@ -176,7 +176,10 @@ class Container:
     def activity(self) -> ActivityService:
         from shared.services.activity import ActivityService
 
-        return ActivityService(self.unit_of_work)
+        return ActivityService(
+            self.unit_of_work,
+            after_change=lambda uow, tenant_id: self.analytics.refresh_snapshots(uow, tenant_id),
+        )
 
     @cached_property
     def budgets(self) -> BudgetService:
@@ -239,6 +242,7 @@ class Container:
 
     @cached_property
     def analytics(self) -> AnalyticsService:
+        from shared.analytics.snapshots import DashboardViews
         from shared.services.analytics import AnalyticsService
 
         return AnalyticsService(
@@ -246,6 +250,7 @@ class Container:
             self.clock,
             self.cache,
             cache_seconds=self.settings.analytics_cache_seconds,
+            views=DashboardViews(self.db),
         )
 
     @cached_property

@@ -138,6 +138,7 @@ def delete_dashboard(
     "/analytics/dashboards/{dashboard_id}/data",
     tags=["analytics"],
     summary="Every widget's data in one call (default period: this month)",
+    response_model=DashboardDataOut,
 )
 def dashboard_data(
     dashboard_id: UUID,
@@ -146,9 +147,9 @@ def dashboard_data(
     date_from: Annotated[date | None, Query(description="Default: the month's first day.")] = None,
     date_to: Annotated[date | None, Query(description="Default: the month's last day.")] = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-) -> DashboardDataOut:
+) -> Response:
     data = container.analytics.dashboard_data(caller, dashboard_id, date_from, date_to, currency)
-    return DashboardDataOut.of(data)
+    return Response(DashboardDataOut.body(data), media_type="application/json")
 
 
 def _dashboard(dashboard: Dashboard) -> DashboardOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -81,6 +81,9 @@ class Database:
         self.app_role = app_role or None
         self.relay_role = relay_role or None
         self.engine: Engine = _create_engine(url, echo=echo, pool_size=pool_size)
+        self._auth_tokens = auth_tokens
+        self._statement_engine: Engine | None = None
+        self._statement_lock = threading.Lock()
         if auth_tokens is not None:
             if not self.is_postgres:
                 raise ValueError("token authentication needs a PostgreSQL database URL")
@@ -158,15 +161,64 @@ class Database:
             {"role": role, "tenant": str(tenant_id or ""), "user": str(user_id or "")},
         )
 
+    def one_statement(self, sql: str, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of one read-only statement (PostgreSQL, psycopg placeholders) run
+        outside any transaction, straight on the driver: one round trip, the shortest read
+        there is. Its connections come from a pool of their own that does not ping them before
+        use; a connection found dead is dropped and the statement runs once more on a new one
+        (safe: it only reads)."""
+        import psycopg  # the PostgreSQL driver: not loaded where the database is SQLite
+
+        for attempt in (1, 2):
+            connection = self._statements().raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, parameters)
+                row: tuple[Any, ...] | None = cursor.fetchone()
+                cursor.close()
+                return row
+            except psycopg.OperationalError:
+                connection.invalidate()
+                if attempt == 2:
+                    raise
+            finally:
+                connection.close()
+        raise AssertionError("unreachable")
+
+    def _statements(self) -> Engine:
+        if self._statement_engine is None:
+            with self._statement_lock:
+                if self._statement_engine is None:
+                    engine = _create_engine(
+                        self.url.render_as_string(hide_password=False),
+                        echo=False,
+                        pool_size=1,
+                        pre_ping=False,
+                        isolation_level="AUTOCOMMIT",
+                    )
+                    if self._auth_tokens is not None:
+                        event.listen(engine, "do_connect", _authenticate_with(self._auth_tokens))
+                    self._statement_engine = engine
+        return self._statement_engine
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._statement_engine is not None:
+            self._statement_engine.dispose()
 
 
-def _create_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
+def _create_engine(
+    url: str,
+    *,
+    echo: bool,
+    pool_size: int,
+    pre_ping: bool = True,
+    isolation_level: str | None = None,
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
@@ -174,7 +226,8 @@ def _create_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+    options: dict[str, Any] = {"isolation_level": isolation_level} if isolation_level else {}
+    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=pre_ping, **options)
 
 
 def _authenticate_with(tokens: TokenSource) -> Callable[[Any, Any, Any, dict[str, Any]], None]:

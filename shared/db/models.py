@@ -530,6 +530,30 @@ class Dashboard(Base):
     __table_args__ = (Index(None, "tenant_id", "user_id"),)
 
 
+class DashboardSnapshot(Base):
+    """A dashboard's data for its default period, as computed for one person at one rollup
+    generation and one local day: served as it is while all of them still hold
+    (``shared.services.analytics``), else computed again."""
+
+    __tablename__ = "dashboard_snapshots"
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    dashboard_id: Mapped[UUID] = mapped_column(primary_key=True)
+    shape: Mapped[str] = mapped_column(String(64))
+    """A fingerprint of the widgets and the dashboard's version it was computed for."""
+    today: Mapped[date] = mapped_column(Date)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    widgets: Mapped[str] = mapped_column(Text)
+    """The widgets' data as JSON text: served without being parsed and written again."""
+    computed_at: Mapped[datetime]
+
+
 class Budget(Base):
     """A spending limit per period, for one category and its children or, without a category,
     for everything spent (``shared.services.budgets``; the period rules in
@@ -857,6 +881,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "merchant_rollups",
     "analytics_generations",
     "dashboards",
+    "dashboard_snapshots",
     "budgets",
     "budget_alerts",
     "goals",

@@ -14,13 +14,15 @@ Every event becomes signed increments, and increments add up in any order, so th
 depend on the order events arrive in; the runner (``shared.consumers``) makes sure each event is
 counted once. Rows are upserted with ``INSERT … ON CONFLICT DO UPDATE``, atomic on both engines,
 so two deliveries for the same day never lose an increment. Each change also counts one more
-generation for the workspace, which makes cached analytics of the earlier one unreachable.
+generation for the workspace, which makes cached analytics of the earlier one unreachable, and
+then (``after_change``, wired by the composition root) computes the workspace's dashboard
+snapshots again in the same transaction (``shared.analytics.snapshots``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -115,13 +117,23 @@ class DayActivity:
         return self.inflow + self.outflow
 
 
+AfterChange = Callable[[UnitOfWork, UUID], object]
+"""Runs in the consumer's transaction after it changed a workspace's rollups (the dashboards'
+snapshots are computed again there)."""
+
+
 class ActivityService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, after_change: AfterChange | None = None) -> None:
         self._uow = uow
+        self._after_change = after_change
 
     @property
     def consumer(self) -> Consumer:
-        return Consumer(name=CONSUMER, event_types=EVENT_TYPES, handle=apply_event)
+        return Consumer(name=CONSUMER, event_types=EVENT_TYPES, handle=self._apply)
+
+    def _apply(self, uow: UnitOfWork, event: DomainEvent) -> None:
+        if apply_event(uow, event) and self._after_change is not None:
+            self._after_change(uow, event.metadata.tenant_id)
 
     def daily(self, caller: Caller, account_id: UUID, start: date, end: date) -> list[DayActivity]:
         """The days of ``account_id`` from ``start`` to ``end`` (inclusive) that had activity."""
@@ -159,9 +171,9 @@ def merchant_key(snapshot: TransactionSnapshot) -> str:
     return (snapshot.merchant or snapshot.description)[:MERCHANT_KEY_LENGTH]
 
 
-def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
-    """The consumer's ``handle``: the event's increments, one statement per table for all its
-    keys (an import's part touches up to 200 days)."""
+def apply_event(uow: UnitOfWork, event: DomainEvent) -> bool:
+    """The consumer's effect: the event's increments, one statement per table for all its
+    keys (an import's part touches up to 200 days). Returns whether any rollup changed."""
     rollups: dict[tuple[str, date, UUID, UUID, str], Sums] = defaultdict(Sums)
     merchants: dict[tuple[date, str, UUID, str], Sums] = defaultdict(Sums)
     for snapshot, sign in movements(uow, event):
@@ -189,8 +201,10 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> None:
     for table, changed in ((Rollup.__table__, rows), (MerchantRollup.__table__, merchant_rows)):
         if changed:
             uow.session.execute(_upsert(dialect, table), changed)
-    if rows or merchant_rows:
-        bump_generation(uow.session, tenant_id, now)
+    if not rows and not merchant_rows:
+        return False
+    bump_generation(uow.session, tenant_id, now)
+    return True
 
 
 def _rows(

@@ -16,13 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 from uuid import UUID, uuid5
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from shared.analytics.board import Board, load_accounts, load_categories
 from shared.analytics.metrics import Metrics, compute, moves_money
@@ -35,16 +34,16 @@ from shared.analytics.query import (
     parse_grouping,
 )
 from shared.analytics.rollups import claim_reflected_events, fill_statements
+from shared.analytics.snapshots import DashboardViews, Snapshot, kept, shape_of, store
 from shared.analytics.sources import RollupSource, Source
 from shared.analytics.widgets import DEFAULT_NAME, DEFAULT_WIDGETS, Widget, check_widgets
 from shared.clock import local_today
 from shared.db.models import (
     AnalyticsGeneration,
     Dashboard,
-    Membership,
+    DashboardSnapshot,
     MerchantRollup,
     Rollup,
-    Tenant,
 )
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.errors import (
@@ -94,9 +93,15 @@ class DashboardData:
     end: date
     currency: str
     generation: int
-    widgets: dict[str, Any]
-    """Widget id → its data, in JSON form (amounts as decimal strings)."""
+    document: str
+    """The widgets' data as JSON text: what is stored and sent, never parsed on the way."""
     cached: bool
+
+    @cached_property
+    def widgets(self) -> dict[str, Any]:
+        """Widget id → its data, in JSON form (amounts as decimal strings)."""
+        widgets: dict[str, Any] = json.loads(self.document)
+        return widgets
 
 
 class AnalyticsService:
@@ -108,8 +113,12 @@ class AnalyticsService:
         *,
         cache_seconds: int = 600,
         source: Source | None = None,
+        views: DashboardViews,
+        snapshots: bool = True,
     ) -> None:
         self._uow = uow
+        self._views = views
+        self._snapshots = snapshots
         self._clock = clock
         self._cache = cache if cache_seconds > 0 else None
         self._cache_seconds = cache_seconds
@@ -163,12 +172,7 @@ class AnalyticsService:
     def _currency(uow: UnitOfWork, caller: Caller, wanted: str | None) -> str:
         if wanted is None:
             return uow.tenants.get(caller.tenant_id).base_currency
-        if not is_currency(wanted):
-            raise InvalidInput(
-                f"{wanted!r} is not an ISO 4217 currency",
-                issues=[FieldIssue(("query", "currency"), "unknown currency", "currency")],
-            )
-        return wanted
+        return _checked_currency(wanted)
 
     # Dashboards
 
@@ -242,6 +246,12 @@ class AnalyticsService:
             stored = self._find(uow, caller, dashboard_id, saved_only=True)
             check_version("dashboard", stored.version, expected_version, required=True)
             uow.session.delete(stored)
+            uow.session.execute(
+                delete(DashboardSnapshot).where(
+                    DashboardSnapshot.tenant_id == caller.tenant_id,
+                    DashboardSnapshot.dashboard_id == dashboard_id,
+                )
+            )
             uow.commit()
 
     def dashboard_data(
@@ -253,38 +263,141 @@ class AnalyticsService:
         currency: str | None = None,
     ) -> DashboardData:
         """Every widget's data for the period (default: this month in the workspace's time
-        zone), from the cache when nothing it depends on changed."""
-        with self._uow(caller.tenant_id, caller.user_id) as uow:
-            # One statement for everything a cached answer needs: opening a dashboard whose
-            # data did not change is this query and a cache read.
-            context = _dashboard_context(uow.session, caller, dashboard_id)
-            allowed_role(caller, context.role, Need.READ)
-            dashboard = context.dashboard or self._default_named(caller, dashboard_id)
-            today = local_today(self._clock.now(), context.timezone)
-            start = start or today.replace(day=1)
-            check_day(start)
-            end = end or month_end(start if start > today else today)
-            check_range(start, end, None)
-            currency = self._currency(uow, caller, currency or context.base_currency)
-            generation = context.generation
-            key = _cache_key(caller, dashboard, (start, end, currency, today, generation))
-            hit = self._cache.get(key) if self._cache else None
-            if hit is not None:
-                widgets = json.loads(hit)
+        zone). The default period is served from the dashboard's snapshot while it holds
+        (``shared.analytics.snapshots``), other periods from the cache while nothing they depend
+        on changed; else the data is computed, and kept for the next time."""
+        view = self._views.read(caller.tenant_id, caller.user_id, dashboard_id)
+        allowed_role(caller, view.role, Need.READ)
+        dashboard = view.dashboard or self._default_named(caller, dashboard_id)
+        today = local_today(self._clock.now(), view.timezone)
+        snapshots = self._snapshots and start is None and end is None and currency is None
+        start = start or today.replace(day=1)
+        check_day(start)
+        end = end or month_end(start if start > today else today)
+        check_range(start, end, None)
+        currency = _checked_currency(currency or view.base_currency)
+        period = (start, end, currency, today)
+        generation = view.generation
+        if snapshots:
+            snapshot = view.snapshot
+            if snapshot is not None and snapshot.serves(
+                _shape(dashboard), today, generation, currency
+            ):
+                document, cached = snapshot.widgets, True
             else:
-                board = self._board(uow, caller, (start, end, currency, today))
-                widgets = to_json(board.data([Widget(**w) for w in dashboard.widgets]))
-                if self._cache:
-                    self._cache.set(key, json.dumps(widgets).encode(), self._cache_seconds)
-            return DashboardData(
-                dashboard, start, end, currency, generation, widgets, cached=hit is not None
+                document, cached = self._kept(caller, dashboard, period, generation), False
+            return DashboardData(dashboard, start, end, currency, generation, document, cached)
+        key = _cache_key(caller, dashboard, (*period, generation))
+        hit = self._cache.get(key) if self._cache else None
+        if hit is not None:
+            document = hit.decode()
+        else:
+            with self._uow(caller.tenant_id, caller.user_id) as uow:
+                document = self._widgets(uow, caller.tenant_id, dashboard, period)
+            if self._cache:
+                self._cache.set(key, document.encode(), self._cache_seconds)
+        return DashboardData(
+            dashboard, start, end, currency, generation, document, cached=hit is not None
+        )
+
+    def _kept(
+        self,
+        caller: Caller,
+        dashboard: Dashboard,
+        period: tuple[date, date, str, date],
+        generation: int,
+    ) -> str:
+        """The default period's data, computed and stored as the dashboard's snapshot. The
+        generation was read before the rollups: a snapshot may hold newer data than its label
+        says (then it is computed again once), never older."""
+        with self._uow(caller.tenant_id, caller.user_id) as uow:
+            document = self._widgets(uow, caller.tenant_id, dashboard, period)
+            self._store(uow, dashboard, period, generation, document)
+            uow.commit()
+        return document
+
+    def refresh_snapshots(self, uow: UnitOfWork, tenant_id: UUID) -> int:
+        """Computes again, in ``uow``'s transaction, every snapshot the workspace keeps for a
+        member: the ``activity`` consumer calls it after it changed the rollups, so the next
+        opening of a dashboard someone has opened before is served, not computed. Returns how
+        many it refreshed."""
+        if not self._snapshots:
+            return 0
+        people = kept(uow.session, tenant_id)
+        if not people:
+            return 0
+        tenant = uow.tenants.get(tenant_id)
+        generation = uow.session.scalar(
+            select(AnalyticsGeneration.generation).where(AnalyticsGeneration.tenant_id == tenant_id)
+        )
+        today = local_today(self._clock.now(), tenant.timezone)
+        period = (today.replace(day=1), month_end(today), tenant.base_currency, today)
+        saved = {
+            row.id: row
+            for row in uow.session.scalars(
+                select(Dashboard).where(
+                    Dashboard.tenant_id == tenant_id,
+                    Dashboard.id.in_({dashboard_id for _, dashboard_id in people}),
+                )
             )
+        }
+        refreshed = 0
+        for user_id, dashboard_id in people:
+            dashboard = saved.get(dashboard_id)
+            if dashboard is None or dashboard.user_id != user_id:
+                dashboard = self._default_for(tenant_id, user_id)
+            if dashboard.id != dashboard_id:
+                continue  # deleted since: its snapshot goes with it (``delete_dashboard``)
+            widgets = self._widgets(uow, tenant_id, dashboard, period)
+            self._store(uow, dashboard, period, int(generation or 0), widgets)
+            refreshed += 1
+        return refreshed
+
+    def refresh_day(self) -> list[UUID]:
+        """Computes again the snapshots of every workspace where a new day has begun since
+        they were computed, so the day's first opening is served too; returns those
+        workspaces. Run every hour: workspaces' midnights fall on different hours."""
+        now = self._clock.now()
+        refreshed = []
+        for tenant_id, timezone, oldest in self._views.days_kept():
+            if oldest >= local_today(now, timezone):
+                continue
+            with self._uow(tenant_id, None) as uow:
+                if self.refresh_snapshots(uow, tenant_id):
+                    refreshed.append(tenant_id)
+                uow.commit()
+        return refreshed
+
+    def _store(
+        self,
+        uow: UnitOfWork,
+        dashboard: Dashboard,
+        period: tuple[date, date, str, date],
+        generation: int,
+        document: str,
+    ) -> None:
+        start, end, currency, today = period
+        snapshot = Snapshot(_shape(dashboard), today, generation, start, end, currency, document)
+        store(
+            uow.session, dashboard.tenant_id, dashboard.user_id, dashboard.id, snapshot, uow.now()
+        )
+
+    def _widgets(
+        self,
+        uow: UnitOfWork,
+        tenant_id: UUID,
+        dashboard: Dashboard,
+        period: tuple[date, date, str, date],
+    ) -> str:
+        """The dashboard's data for the period, as JSON text."""
+        board = self._board(uow, tenant_id, period)
+        return json.dumps(to_json(board.data([Widget(**w) for w in dashboard.widgets])))
 
     def _board(
-        self, uow: UnitOfWork, caller: Caller, period: tuple[date, date, str, date]
+        self, uow: UnitOfWork, tenant_id: UUID, period: tuple[date, date, str, date]
     ) -> Board:
         start, end, currency, today = period
-        categories = load_categories(uow.session, caller.tenant_id)
+        categories = load_categories(uow.session, tenant_id)
         children: dict[UUID | None, list[UUID]] = {}
         for category in categories.values():
             children.setdefault(category.parent_id, []).append(category.id)
@@ -297,24 +410,27 @@ class AnalyticsService:
 
         return Board(
             uow.session,
-            caller.tenant_id,
+            tenant_id,
             self._source,
             start,
             end,
             currency,
             categories,
-            load_accounts(uow.session, caller.tenant_id),
+            load_accounts(uow.session, tenant_id),
             progress,
         )
 
     def _default(self, caller: Caller) -> Dashboard:
+        return self._default_for(caller.tenant_id, caller.user_id)
+
+    def _default_for(self, tenant_id: UUID, user_id: UUID) -> Dashboard:
         now = self._clock.now()
         return Dashboard(
-            id=uuid5(DEFAULT_DASHBOARD_NAMESPACE, f"{caller.tenant_id}:{caller.user_id}"),
-            tenant_id=caller.tenant_id,
-            user_id=caller.user_id,
+            id=uuid5(DEFAULT_DASHBOARD_NAMESPACE, f"{tenant_id}:{user_id}"),
+            tenant_id=tenant_id,
+            user_id=user_id,
             name=DEFAULT_NAME,
-            widgets=[widget.to_json() for widget in DEFAULT_WIDGETS],
+            widgets=list(_default_widgets()),
             version=0,
             created_at=now,
             updated_at=now,
@@ -371,6 +487,7 @@ class AnalyticsService:
             for statement in fill_statements(tenant_id, dialect, uow.now()):
                 session.execute(statement)
             bump_generation(uow.session, tenant_id, uow.now())
+            self.refresh_snapshots(uow, tenant_id)
             count = session.scalar(
                 select(func.count()).select_from(Rollup).where(Rollup.tenant_id == tenant_id)
             )
@@ -388,46 +505,30 @@ def _known(wanted: frozenset[Any], known: Iterable[Any], parameter: str) -> None
         )
 
 
-@dataclass(frozen=True)
-class _DashboardContext:
-    role: str | None
-    """The caller's membership role; None when not a member."""
-    timezone: str
-    base_currency: str
-    generation: int
-    dashboard: Dashboard | None
-    """The saved dashboard asked for, when it is the caller's."""
+@cache
+def _default_widgets() -> tuple[dict[str, Any], ...]:
+    return tuple(widget.to_json() for widget in DEFAULT_WIDGETS)
 
 
-def _dashboard_context(session: Session, caller: Caller, dashboard_id: UUID) -> _DashboardContext:
-    """The workspace, the caller's membership, the rollup generation and the saved dashboard,
-    in one round trip. A workspace that does not exist reads like one the caller is not in."""
-    row = session.execute(
-        select(
-            Tenant.timezone,
-            Tenant.base_currency,
-            Membership.role,
-            AnalyticsGeneration.generation,
-            Dashboard,
+@cache
+def _default_shape() -> str:
+    return shape_of(0, list(_default_widgets()))
+
+
+def _shape(dashboard: Dashboard) -> str:
+    """``shape_of`` the dashboard; the default one's (never saved: version 0) once."""
+    if dashboard.version == 0:
+        return _default_shape()
+    return shape_of(dashboard.version, dashboard.widgets)
+
+
+def _checked_currency(wanted: str) -> str:
+    if not is_currency(wanted):
+        raise InvalidInput(
+            f"{wanted!r} is not an ISO 4217 currency",
+            issues=[FieldIssue(("query", "currency"), "unknown currency", "currency")],
         )
-        .select_from(Tenant)
-        .outerjoin(
-            Membership,
-            (Membership.tenant_id == Tenant.id) & (Membership.user_id == caller.user_id),
-        )
-        .outerjoin(AnalyticsGeneration, AnalyticsGeneration.tenant_id == Tenant.id)
-        .outerjoin(
-            Dashboard,
-            (Dashboard.tenant_id == Tenant.id)
-            & (Dashboard.id == dashboard_id)
-            & (Dashboard.user_id == caller.user_id),
-        )
-        .where(Tenant.id == caller.tenant_id)
-    ).one_or_none()
-    if row is None:
-        return _DashboardContext(None, "UTC", "BRL", 0, None)
-    timezone, base_currency, role, generation, dashboard = row
-    return _DashboardContext(role, timezone, base_currency, int(generation or 0), dashboard)
+    return wanted
 
 
 def _cache_key(caller: Caller, dashboard: Dashboard, *parts: Any) -> str:

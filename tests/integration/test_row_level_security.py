@@ -139,7 +139,10 @@ def _load_tenant(container: Container, name: str) -> Tenant:
     record = container.imports.import_file(caller, account.id, statement, filename="extrato.csv")
     mapping = ColumnMapping(date="Data", description="Historico", amount="Valor")
     container.imports.save_mapping(caller, account.id, mapping)
-    container.analytics.save_dashboard(caller, uuid4(), f"Painel {name}", [{"type": "kpis"}], None)
+    dashboard, _ = container.analytics.save_dashboard(
+        caller, uuid4(), f"Painel {name}", [{"type": "kpis"}], None
+    )
+    container.analytics.dashboard_data(caller, dashboard.id)  # stores its snapshot
     return Tenant(
         id=tenant_id,
         user_id=user_id,
@@ -320,6 +323,10 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "DO UPDATE SET generation = analytics_generations.generation + 1",
         "dashboards": "INSERT INTO dashboards (id, tenant_id, user_id, name, widgets, version, "
         "created_at, updated_at) VALUES (:id, :tenant, :user, 'Intrusa', '[]', 1, :now, :now)",
+        "dashboard_snapshots": "INSERT INTO dashboard_snapshots (tenant_id, user_id, "
+        'dashboard_id, shape, today, generation, start, "end", currency, widgets, computed_at) '
+        "VALUES (:tenant, :user, :id, 'x', '1999-01-01', 0, '1999-01-01', '1999-01-31', 'BRL', "
+        "'{}', :now)",
         "budgets": "INSERT INTO budgets (id, tenant_id, name, amount, currency, frequency, "
         "period_starts, rollover, thresholds, starts_on, event_version, created_at, updated_at, "
         "version) VALUES (:id, :tenant, 'Intrusa', 1, 'BRL', 'monthly', 'calendar', false, "

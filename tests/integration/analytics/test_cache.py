@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from uuid import UUID, uuid4
 
 import pytest
@@ -20,6 +21,8 @@ from tests.integration.analytics.conftest import Books
 from tests.support.api import ok
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+"""A period asked for: the default one is served from snapshots, not from the cache."""
 
 
 @pytest.fixture
@@ -98,15 +101,20 @@ def settings(settings: Settings, redis_url: str) -> Settings:
 
 def test_two_processes_share_a_dashboard_until_a_write(november: Books, second_process: Container):
     (dashboard,) = ok(november.actor.get("/v1/analytics/dashboards"))
-    here = ok(november.actor.get(f"/v1/analytics/dashboards/{dashboard['id']}/data"))
+    here = ok(
+        november.actor.get(
+            f"/v1/analytics/dashboards/{dashboard['id']}/data",
+            params={"date_from": "2026-11-01", "date_to": "2026-11-30"},
+        )
+    )
     tenant_id = UUID(str(november.actor.tenant_id))
     caller = Caller(Principal(november.actor.user_id, tenant_id, frozenset()), tenant_id)
 
-    there = second_process.analytics.dashboard_data(caller, UUID(dashboard["id"]))
+    there = second_process.analytics.dashboard_data(caller, UUID(dashboard["id"]), *NOVEMBER)
     assert (here["cached"], there.cached) == (False, True)
     assert there.widgets == here["widgets"]
 
     november.add("-10.00", "2026-11-19", "supermarket", "PADARIA")
-    after = second_process.analytics.dashboard_data(caller, UUID(dashboard["id"]))
+    after = second_process.analytics.dashboard_data(caller, UUID(dashboard["id"]), *NOVEMBER)
     assert after.cached is False
     assert after.widgets["kpis"]["figures"]["expenses"]["value"] == "1560"

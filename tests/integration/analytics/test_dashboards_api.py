@@ -104,7 +104,9 @@ def test_the_default_dashboard_shows_the_month(november: Books):
     assert largest[:2] == ["LOJA TECH", "PAO DE ACUCAR"]  # the card bill is no expense
 
 
-def test_data_is_cached_until_a_write_changes_it(november: Books):
+def test_the_default_period_is_served_from_a_snapshot_the_consumer_keeps_current(
+    november: Books,
+):
     dashboard_id = _default(november.actor)["id"]
 
     first = _data(november.actor, dashboard_id)
@@ -112,9 +114,24 @@ def test_data_is_cached_until_a_write_changes_it(november: Books):
     november.add("-25.00", "2026-11-19", "supermarket", "PADARIA")
     third = _data(november.actor, dashboard_id)
 
-    assert (first["cached"], second["cached"], third["cached"]) == (False, True, False)
+    # The write's event reached the activity consumer, which computed the snapshot again.
+    assert (first["cached"], second["cached"], third["cached"]) == (False, True, True)
     assert second["widgets"] == first["widgets"]
     assert third["generation"] > second["generation"]
+    assert third["widgets"]["kpis"]["figures"]["expenses"]["value"] == "1575"
+    assert third["widgets"] == _data(november.actor, dashboard_id, **NOVEMBER)["widgets"]
+
+
+def test_other_periods_are_cached_until_a_write_changes_them(november: Books):
+    dashboard_id = _default(november.actor)["id"]
+
+    first = _data(november.actor, dashboard_id, **NOVEMBER)
+    second = _data(november.actor, dashboard_id, **NOVEMBER)
+    november.add("-25.00", "2026-11-19", "supermarket", "PADARIA")
+    third = _data(november.actor, dashboard_id, **NOVEMBER)
+
+    assert (first["cached"], second["cached"], third["cached"]) == (False, True, False)
+    assert second["widgets"] == first["widgets"]
     assert third["widgets"]["kpis"]["figures"]["expenses"]["value"] == "1575"
 
 
