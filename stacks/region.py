@@ -177,6 +177,28 @@ class ServiceStack(Stack):
         if not primary:
             # A secondary cluster has no writer: the standby sweeps once promoted (runbook).
             cast(events.CfnRule, sweep.node.default_child).state = "DISABLED"
+        # Dashboards' snapshots hold for their workspace's local day: each midnight (hourly,
+        # as midnights fall on different hours) they are computed again, before anyone looks.
+        self.snapshots_refresh = FluxoFunction(
+            self,
+            "SnapshotsRefresh",
+            defaults=self.defaults,
+            context="analytics",
+            handler="snapshots_schedule.handler",
+            description="Computes dashboards' snapshots again where a new day has begun",
+            memory_mb=1024,
+            timeout=Duration.minutes(15),
+            reserved_concurrency=1,
+        )
+        self.database.grant_connect(self.snapshots_refresh.role)
+        refresh = self.events.add_schedule(
+            "SnapshotsRefreshSchedule",
+            schedule=events.Schedule.cron(minute="5", hour="*", month="*", year="*"),
+            target_function=self.snapshots_refresh.function,
+            description="Fluxo: dashboards' snapshots for the new day, hourly at :05",
+        )
+        if not primary:
+            cast(events.CfnRule, refresh.node.default_child).state = "DISABLED"
         # Invitations create the invitee in the user pool (or find them there).
         self.identity.user_pool.grant(
             self.api.functions["users"].role,
@@ -293,6 +315,13 @@ class ServiceStack(Stack):
         ai_api = self.api.functions.get("ai")
         if ai_api is not None:
             self._call_models(ai_api, config, region)
+        scheduled = [
+            self.outbox_sweep,
+            self.notifications_sweep,
+            self.snapshots_refresh,
+            *([self.reports.function] if self.reports else []),
+            *([self.lake_export.function] if self.lake_export else []),
+        ]
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -301,15 +330,16 @@ class ServiceStack(Stack):
             api=self.api,
             functions=[
                 *self.api.functions.values(),
-                self.outbox_sweep,
-                self.notifications_sweep,
-                *([self.reports.function] if self.reports else []),
-                *([self.lake_export.function] if self.lake_export else []),
+                *scheduled,
                 *(consumer.function for consumer in self.consumers),
             ],
             database=self.database,
             queues=[
-                *(function.dead_letters for function in self.api.functions.values()),
+                *(
+                    function.dead_letters
+                    for function in scheduled
+                    if function.dead_letters is not None
+                ),
                 *self.events.dead_letter_queues,
                 *([self.statement_drops.queue.queue] if self.statement_drops else []),
                 *(consumer.queue.queue for consumer in self.consumers),

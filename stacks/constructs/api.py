@@ -109,6 +109,7 @@ class Api(Construct):
                 defaults=defaults,
                 context=context,
                 description=f"Fluxo API: the {context} context",
+                asynchronous=False,
                 memory_mb=(sizing or {}).get(context, Sizing()).memory_mb,
                 timeout=(sizing or {}).get(context, Sizing()).timeout,
             )

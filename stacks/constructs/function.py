@@ -50,7 +50,8 @@ class Sizing:
 
 class FluxoFunction(Construct):
     """A Python function on arm64 with Powertools settings, JSON logs kept for a set time,
-    X-Ray tracing, its own role (no managed policies), and a dead-letter queue for async calls.
+    X-Ray tracing, its own role (no managed policies), and a dead-letter queue for asynchronous
+    calls unless it is only ever called synchronously (``asynchronous=False``).
 
     ``context`` names the package under ``functions/``; ``handler`` is relative to it. Its
     layers are core, models for a context that runs a model, and ``extra_layers``
@@ -73,6 +74,7 @@ class FluxoFunction(Construct):
         in_vpc: bool = True,
         extra_layers: Sequence[str] = (),
         function_name: str | None = None,
+        asynchronous: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.layer_names = function_layers(context, extra_layers)
@@ -92,13 +94,19 @@ class FluxoFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{service}: only what this function does",
         )
-        self.dead_letters = sqs.Queue(
-            self,
-            "AsyncDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=defaults.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        # Only an asynchronous invocation (a schedule, an S3 notification) has events left to
+        # dead-letter; a request API Gateway waits for failed with its answer.
+        self.dead_letters = (
+            sqs.Queue(
+                self,
+                "AsyncDeadLetters",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=defaults.key,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            if asynchronous
+            else None
         )
         vpc = defaults.vpc if in_vpc else None
         self.function = lambda_.Function(

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -20,6 +20,7 @@ from shared.clock import SystemClock
 from shared.db.migrate import MIGRATIONS
 from shared.domain.access import Role
 from shared.identity.local import LocalDevIssuer
+from shared.services.analytics import DEFAULT_DASHBOARD_NAMESPACE
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,3 +297,34 @@ def _rollup_rows(database: Path) -> set[tuple[object, ...]]:
                 "inflow, outflow FROM rollups WHERE credits + debits != 0"
             )
         )
+
+
+def test_analytics_refresh_snapshots_computes_the_ones_of_a_past_day(
+    fluxo: Fluxo, home: Path
+) -> None:
+    import sqlite3
+
+    _succeeded(fluxo("migrate"))
+    _succeeded(fluxo("demo", "--months", "2"))
+    database = home / "fluxo.db"
+    with sqlite3.connect(database) as connection:
+        tenant, user = connection.execute("SELECT tenant_id, user_id FROM memberships").fetchone()
+        dashboard = uuid5(DEFAULT_DASHBOARD_NAMESPACE, f"{UUID(tenant)}:{UUID(user)}").hex
+        connection.execute(
+            "INSERT INTO dashboard_snapshots VALUES "
+            "(?, ?, ?, 'x', '2000-01-01', 0, '2000-01-01', '2000-01-31', 'BRL', '{}', "
+            "'2000-01-01 00:00:00')",
+            (tenant, user, dashboard),
+        )
+
+    output = _succeeded(fluxo("analytics", "refresh-snapshots"))
+    again = _succeeded(fluxo("analytics", "refresh-snapshots"))
+
+    assert output == f"1 workspace(s) refreshed\n  {UUID(tenant)}\n"
+    assert again == "0 workspace(s) refreshed\n"
+    with sqlite3.connect(database) as connection:
+        today, widgets = connection.execute(
+            "SELECT today, widgets FROM dashboard_snapshots"
+        ).fetchone()
+    assert today > "2000-01-01"
+    assert '"kpis"' in widgets
