@@ -668,18 +668,8 @@ def search_reindex(
 ) -> None:
     """Rebuild the search index from the transactions: after a restore, a tag renamed, or an
     index (OpenSearch) created anew."""
-    from sqlalchemy import select
-
-    from shared.db.models import Tenant
-
     container = _container()
-    if tenant is not None:
-        tenants = [tenant]
-    else:
-        # Every workspace: read with the connecting user's rights, as migrations are.
-        with container.db.admin_session() as session:
-            tenants = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    for tenant_id in tenants:
+    for tenant_id in workspaces(container, tenant):
         written = container.search.reindex(tenant_id)
         typer.echo(f"{tenant_id}: {written} transaction(s) indexed")
 
@@ -706,7 +696,7 @@ def analytics_rebuild(
 @analytics_app.command("refresh-snapshots")
 def analytics_refresh_snapshots() -> None:
     """Compute again the dashboards' snapshots of every workspace where a new day has begun
-    since they were computed (what the hourly schedule does in AWS), so the day's first
+    since they were computed (what a schedule does every 15 minutes in AWS), so the day's first
     opening of a dashboard is served, not computed."""
     container = _container()
     refreshed = container.analytics.refresh_day()
@@ -825,16 +815,12 @@ def _container() -> Container:
 
 
 def workspaces(container: Container, tenant: UUID | None) -> list[UUID]:
-    """``tenant``, or every workspace: read with the connecting user's rights, as migrations
-    are."""
+    """``tenant``, or every workspace."""
+    from shared.services.access import every_workspace
+
     if tenant is not None:
         return [tenant]
-    from sqlalchemy import select
-
-    from shared.db.models import Tenant
-
-    with container.db.admin_session() as session:
-        return list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    return every_workspace(container.db)
 
 
 def _walkthrough(token: str) -> str:

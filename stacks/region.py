@@ -177,8 +177,9 @@ class ServiceStack(Stack):
         if not primary:
             # A secondary cluster has no writer: the standby sweeps once promoted (runbook).
             cast(events.CfnRule, sweep.node.default_child).state = "DISABLED"
-        # Dashboards' snapshots hold for their workspace's local day: each midnight (hourly,
-        # as midnights fall on different hours) they are computed again, before anyone looks.
+        # Dashboards' snapshots hold for their workspace's local day: after each midnight
+        # (within 15 minutes: midnights fall on different hours and half hours) they are
+        # computed again, before anyone looks.
         self.snapshots_refresh = FluxoFunction(
             self,
             "SnapshotsRefresh",
@@ -193,9 +194,9 @@ class ServiceStack(Stack):
         self.database.grant_connect(self.snapshots_refresh.role)
         refresh = self.events.add_schedule(
             "SnapshotsRefreshSchedule",
-            schedule=events.Schedule.cron(minute="5", hour="*", month="*", year="*"),
+            schedule=events.Schedule.rate(Duration.minutes(15)),
             target_function=self.snapshots_refresh.function,
-            description="Fluxo: dashboards' snapshots for the new day, hourly at :05",
+            description="Fluxo: dashboards' snapshots for the new day, every 15 minutes",
         )
         if not primary:
             cast(events.CfnRule, refresh.node.default_child).state = "DISABLED"

@@ -26,9 +26,10 @@ import pyarrow.parquet as pq
 from sqlalchemy import or_, select
 
 from shared.db.engine import Database
-from shared.db.models import NO_CATEGORY, Category, Rollup, Tenant
+from shared.db.models import NO_CATEGORY, Category, Rollup
 from shared.db.unit_of_work import UnitOfWork
 from shared.ports import ObjectStore
+from shared.services.access import every_workspace
 from shared.services.activity import DAY
 
 DAILY_AGGREGATIONS = "processed/daily_aggregations/"
@@ -222,9 +223,7 @@ class LakeExportService:
                 yield self._write_day(day, by_day.get(day, []))
 
     def workspaces(self) -> list[UUID]:
-        """Every workspace: read with the connecting user's rights, as migrations are."""
-        with self._db.admin_session() as session:
-            return list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+        return every_workspace(self._db)
 
     def _collect_window(
         self, workspaces: Iterable[UUID], since: date, until: date

@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,11 +72,22 @@ class DashboardView:
 NOT_A_MEMBER = DashboardView(None, "UTC", "BRL", 0, None, None)
 
 
+DATA_FORMAT = 1
+"""What the widgets' data looks like (``shared.analytics.board``): one more whenever a widget's
+output changes, so that snapshots stored by the code before are computed again, not served."""
+
+
 def shape_of(version: int, widgets: list[dict[str, Any]]) -> str:
     """What a snapshot must have been computed for besides the data: the dashboard's version
-    and widgets (the default dashboard's widgets change with the code, not its version)."""
-    described = json.dumps([version, widgets], sort_keys=True)
+    and widgets (the default dashboard's widgets change with the code, not its version) and
+    the data's format."""
+    described = json.dumps([DATA_FORMAT, version, widgets], sort_keys=True)
     return hashlib.sha256(described.encode()).hexdigest()
+
+
+def day_end(today: date, timezone: str) -> datetime:
+    """When ``today`` ends in ``timezone``: the next midnight there, as an instant."""
+    return datetime.combine(today + timedelta(days=1), time(0), ZoneInfo(timezone))
 
 
 class DashboardViews:
@@ -117,18 +129,18 @@ class DashboardViews:
         snapshot = Snapshot(*stored) if stored[0] is not None else None
         return DashboardView(role, timezone, currency, int(generation or 0), dashboard, snapshot)
 
-    def days_kept(self) -> list[tuple[UUID, str, date]]:
-        """(workspace, its time zone, the oldest local day a snapshot of it was computed for)
-        of every workspace that keeps snapshots: read with the connecting user's rights, as
-        every job over all workspaces does."""
-        with self._db.admin_session() as session:
-            rows = session.execute(
-                select(Tenant.id, Tenant.timezone, func.min(DashboardSnapshot.today))
-                .join(DashboardSnapshot, DashboardSnapshot.tenant_id == Tenant.id)
-                .group_by(Tenant.id, Tenant.timezone)
-                .order_by(Tenant.id)
+    def workspaces_due(self, now: datetime) -> list[UUID]:
+        """The workspaces with a snapshot whose day has ended by ``now``: read as the relay
+        role, which may see these two columns of every workspace's snapshots and nothing else."""
+        with self._db.relay_session() as session:
+            return list(
+                session.scalars(
+                    select(DashboardSnapshot.tenant_id)
+                    .where(DashboardSnapshot.expires_at <= now)
+                    .distinct()
+                    .order_by(DashboardSnapshot.tenant_id)
+                )
             )
-            return [(tenant_id, timezone, oldest) for tenant_id, timezone, oldest in rows]
 
 
 def _read_joined(
@@ -190,9 +202,12 @@ def store(
     user_id: UUID,
     dashboard_id: UUID,
     snapshot: Snapshot,
+    *,
+    timezone: str,
     now: datetime,
 ) -> None:
-    """Keeps ``snapshot`` as the dashboard's, in place of the one before."""
+    """Keeps ``snapshot`` as the dashboard's, in place of the one before; it expires when its
+    day ends in ``timezone``."""
     table: Any = DashboardSnapshot.__table__
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -204,6 +219,7 @@ def store(
         "end": snapshot.end,
         "currency": snapshot.currency,
         "widgets": snapshot.widgets,
+        "expires_at": day_end(snapshot.today, timezone),
         "computed_at": now,
     }
     statement = insert(table).values(
@@ -220,8 +236,25 @@ def store(
     )
 
 
+def forget(session: Session, tenant_id: UUID, user_id: UUID, dashboard_id: UUID) -> None:
+    session.execute(
+        delete(DashboardSnapshot).where(
+            DashboardSnapshot.tenant_id == tenant_id,
+            DashboardSnapshot.user_id == user_id,
+            DashboardSnapshot.dashboard_id == dashboard_id,
+        )
+    )
+
+
 def kept(session: Session, tenant_id: UUID) -> list[tuple[UUID, UUID]]:
-    """(person, dashboard) of every snapshot the workspace keeps for a member."""
+    """(person, dashboard) of every snapshot the workspace keeps for a member; those of people
+    who have left it are deleted."""
+    members = select(Membership.user_id).where(Membership.tenant_id == tenant_id)
+    session.execute(
+        delete(DashboardSnapshot).where(
+            DashboardSnapshot.tenant_id == tenant_id, DashboardSnapshot.user_id.not_in(members)
+        )
+    )
     rows = session.execute(
         select(DashboardSnapshot.user_id, DashboardSnapshot.dashboard_id)
         .join(

@@ -551,6 +551,8 @@ class DashboardSnapshot(Base):
     currency: Mapped[str] = mapped_column(String(3))
     widgets: Mapped[str] = mapped_column(Text)
     """The widgets' data as JSON text: served without being parsed and written again."""
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    """When its day ends in the workspace's time zone: the refresh computes it again then."""
     computed_at: Mapped[datetime]
 
 

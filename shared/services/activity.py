@@ -173,10 +173,13 @@ def merchant_key(snapshot: TransactionSnapshot) -> str:
 
 def apply_event(uow: UnitOfWork, event: DomainEvent) -> bool:
     """The consumer's effect: the event's increments, one statement per table for all its
-    keys (an import's part touches up to 200 days). Returns whether any rollup changed."""
+    keys (an import's part touches up to 200 days). Returns whether it moved a transaction —
+    then the generation counts one more even when the sums cancel out (a new description: the
+    dashboards' lists of transactions show it)."""
     rollups: dict[tuple[str, date, UUID, UUID, str], Sums] = defaultdict(Sums)
     merchants: dict[tuple[date, str, UUID, str], Sums] = defaultdict(Sums)
-    for snapshot, sign in movements(uow, event):
+    moved = movements(uow, event)
+    for snapshot, sign in moved:
         category = snapshot.category_id or NO_CATEGORY
         month = snapshot.booked_on.replace(day=1)
         for grain, start in ((DAY, snapshot.booked_on), (MONTH, month)):
@@ -201,7 +204,7 @@ def apply_event(uow: UnitOfWork, event: DomainEvent) -> bool:
     for table, changed in ((Rollup.__table__, rows), (MerchantRollup.__table__, merchant_rows)):
         if changed:
             uow.session.execute(_upsert(dialect, table), changed)
-    if not rows and not merchant_rows:
+    if not moved:
         return False
     bump_generation(uow.session, tenant_id, now)
     return True

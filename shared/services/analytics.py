@@ -34,7 +34,14 @@ from shared.analytics.query import (
     parse_grouping,
 )
 from shared.analytics.rollups import claim_reflected_events, fill_statements
-from shared.analytics.snapshots import DashboardViews, Snapshot, kept, shape_of, store
+from shared.analytics.snapshots import (
+    DashboardViews,
+    Snapshot,
+    forget,
+    kept,
+    shape_of,
+    store,
+)
 from shared.analytics.sources import RollupSource, Source
 from shared.analytics.widgets import DEFAULT_NAME, DEFAULT_WIDGETS, Widget, check_widgets
 from shared.clock import local_today
@@ -285,7 +292,8 @@ class AnalyticsService:
             ):
                 document, cached = snapshot.widgets, True
             else:
-                document, cached = self._kept(caller, dashboard, period, generation), False
+                document = self._kept(caller, dashboard, period, generation, view.timezone)
+                cached = False
             return DashboardData(dashboard, start, end, currency, generation, document, cached)
         key = _cache_key(caller, dashboard, (*period, generation))
         hit = self._cache.get(key) if self._cache else None
@@ -306,13 +314,14 @@ class AnalyticsService:
         dashboard: Dashboard,
         period: tuple[date, date, str, date],
         generation: int,
+        timezone: str,
     ) -> str:
         """The default period's data, computed and stored as the dashboard's snapshot. The
         generation was read before the rollups: a snapshot may hold newer data than its label
         says (then it is computed again once), never older."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             document = self._widgets(uow, caller.tenant_id, dashboard, period)
-            self._store(uow, dashboard, period, generation, document)
+            self._store(uow, dashboard, (period, generation, timezone), document)
             uow.commit()
         return document
 
@@ -341,45 +350,76 @@ class AnalyticsService:
                 )
             )
         }
+        stamp = (period, int(generation or 0), tenant.timezone)
         refreshed = 0
         for user_id, dashboard_id in people:
             dashboard = saved.get(dashboard_id)
             if dashboard is None or dashboard.user_id != user_id:
                 dashboard = self._default_for(tenant_id, user_id)
-            if dashboard.id != dashboard_id:
-                continue  # deleted since: its snapshot goes with it (``delete_dashboard``)
-            widgets = self._widgets(uow, tenant_id, dashboard, period)
-            self._store(uow, dashboard, period, int(generation or 0), widgets)
-            refreshed += 1
+            if dashboard.id != dashboard_id:  # deleted since
+                forget(uow.session, tenant_id, user_id, dashboard_id)
+                continue
+            refreshed += self._refresh_one(uow, dashboard, stamp)
         return refreshed
 
+    def _refresh_one(
+        self,
+        uow: UnitOfWork,
+        dashboard: Dashboard,
+        stamp: tuple[tuple[date, date, str, date], int, str],
+    ) -> int:
+        """One snapshot computed again, in a savepoint: a dashboard that cannot be computed
+        loses its snapshot (its next opening computes, and fails, on its own) instead of
+        failing the change the consumer applies."""
+        try:
+            with uow.session.begin_nested():
+                document = self._widgets(uow, dashboard.tenant_id, dashboard, stamp[0])
+                self._store(uow, dashboard, stamp, document)
+        except Exception:
+            _log.exception("the snapshot of dashboard %s could not be computed", dashboard.id)
+            forget(uow.session, dashboard.tenant_id, dashboard.user_id, dashboard.id)
+            return 0
+        return 1
+
     def refresh_day(self) -> list[UUID]:
-        """Computes again the snapshots of every workspace where a new day has begun since
-        they were computed, so the day's first opening is served too; returns those
-        workspaces. Run every hour: workspaces' midnights fall on different hours."""
-        now = self._clock.now()
+        """Computes again the snapshots of every workspace where their day has ended, so the
+        day's first opening is served too; returns the workspaces refreshed. Run every quarter
+        of an hour: workspaces' midnights fall on different hours (and half hours). A workspace
+        that fails is logged and the others go on; then the run fails, naming how many."""
+        failed = 0
         refreshed = []
-        for tenant_id, timezone, oldest in self._views.days_kept():
-            if oldest >= local_today(now, timezone):
-                continue
-            with self._uow(tenant_id, None) as uow:
-                if self.refresh_snapshots(uow, tenant_id):
-                    refreshed.append(tenant_id)
-                uow.commit()
+        for tenant_id in self._views.workspaces_due(self._clock.now()):
+            try:
+                with self._uow(tenant_id, None) as uow:
+                    if self.refresh_snapshots(uow, tenant_id):
+                        refreshed.append(tenant_id)
+                    uow.commit()
+            except Exception:
+                _log.exception("the snapshots of workspace %s could not be refreshed", tenant_id)
+                failed += 1
+        if failed:
+            raise RuntimeError(f"the snapshots of {failed} workspace(s) could not be refreshed")
         return refreshed
 
     def _store(
         self,
         uow: UnitOfWork,
         dashboard: Dashboard,
-        period: tuple[date, date, str, date],
-        generation: int,
+        stamp: tuple[tuple[date, date, str, date], int, str],
         document: str,
     ) -> None:
-        start, end, currency, today = period
+        """Stores ``document`` as the dashboard's snapshot; ``stamp``: the period it is of, the
+        generation it was computed at and the workspace's time zone."""
+        (start, end, currency, today), generation, timezone = stamp
         snapshot = Snapshot(_shape(dashboard), today, generation, start, end, currency, document)
         store(
-            uow.session, dashboard.tenant_id, dashboard.user_id, dashboard.id, snapshot, uow.now()
+            uow.session,
+            dashboard.tenant_id,
+            dashboard.user_id,
+            dashboard.id,
+            snapshot,
+            timezone=timezone,
+            now=uow.now(),
         )
 
     def _widgets(

@@ -30,7 +30,7 @@ from shared.analytics.board import BUILDERS, Board, load_accounts, load_categori
 from shared.analytics.sources import RollupSource
 from shared.analytics.widgets import Widget
 from shared.db.engine import Database
-from shared.db.models import NotificationPreference, OutboxEvent, Tenant
+from shared.db.models import NotificationPreference, OutboxEvent
 from shared.db.unit_of_work import UnitOfWork
 from shared.domain.access import Principal
 from shared.domain.errors import DomainError
@@ -46,7 +46,7 @@ from shared.reports.definition import (
 )
 from shared.reports.periods import Frequency, ReportPeriod
 from shared.reports.render import CSV_MEDIA_TYPE, to_csv
-from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize
+from shared.services.access import Caller, Need, UnitOfWorkFactory, authorize, every_workspace
 from shared.services.analytics import AnalyticsService
 from shared.services.budgets import BudgetProgress
 
@@ -141,9 +141,7 @@ class ReportService:
     def _tenants(self, only: UUID | None) -> list[UUID]:
         if only is not None:
             return [only]
-        # Every workspace: read with the connecting user's rights, as migrations are.
-        with self._db.admin_session() as session:
-            return list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+        return every_workspace(self._db)
 
     def _recipients(self, tenant_id: UUID, frequency: Frequency) -> list[Recipient]:
         with self._uow(tenant_id, None) as uow:

@@ -211,25 +211,60 @@ def test_the_schema_is_migrated_at_deploy_time_in_the_primary_only(dev):
     assert not dev.resources("standby", "Custom::Trigger")
 
 
-def test_the_outbox_sweep_runs_in_the_primary_and_waits_disabled_in_the_standby(dev):
-    def sweep_states(name):
-        rules = dev.resources(name, "AWS::Events::Rule").values()
-        functions = dev.resources(name, "AWS::Lambda::Function")
-        return [
-            rule["Properties"].get("State", "ENABLED")
-            for rule in rules
-            if "ScheduleExpression" in rule["Properties"]
-            and any(
-                functions.get(target["Arn"].get("Fn::GetAtt", [None])[0], {})
-                .get("Properties", {})
-                .get("Handler", "")
-                .startswith("functions.outbox.")
-                for target in rule["Properties"]["Targets"]
-            )
-        ]
+def _scheduled(dev, name: str, handler: str) -> list[dict]:
+    """The schedule rules of stack ``name`` that invoke a function with ``handler``."""
+    rules = dev.resources(name, "AWS::Events::Rule").values()
+    functions = dev.resources(name, "AWS::Lambda::Function")
+    return [
+        rule["Properties"]
+        for rule in rules
+        if "ScheduleExpression" in rule["Properties"]
+        and any(
+            functions.get(target["Arn"].get("Fn::GetAtt", [None])[0], {})
+            .get("Properties", {})
+            .get("Handler", "")
+            .startswith(handler)
+            for target in rule["Properties"]["Targets"]
+        )
+    ]
 
-    assert sweep_states("primary") == ["ENABLED"]
-    assert sweep_states("standby") == ["DISABLED"]
+
+@pytest.mark.parametrize(
+    ("handler", "expression"),
+    [
+        ("functions.outbox.", "rate(5 minutes)"),
+        ("functions.analytics.snapshots_schedule.", "rate(15 minutes)"),
+    ],
+)
+def test_sweeps_run_in_the_primary_and_wait_disabled_in_the_standby(dev, handler, expression):
+    for name, state in (("primary", "ENABLED"), ("standby", "DISABLED")):
+        (rule,) = _scheduled(dev, name, handler)
+        assert rule.get("State", "ENABLED") == state
+        assert rule["ScheduleExpression"] == expression
+
+
+def test_the_dead_letters_of_every_scheduled_function_alarm(dev):
+    template = dev.template("primary")
+    functions = template.find_resources("AWS::Lambda::Function")
+    alarmed = {
+        dimension["Value"]["Fn::GetAtt"][0]
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and alarm["Properties"].get("AlarmActions")
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "QueueName" and "Fn::GetAtt" in dimension["Value"]
+    }
+    targets = {
+        target["Arn"]["Fn::GetAtt"][0]
+        for rule in template.find_resources("AWS::Events::Rule").values()
+        if "ScheduleExpression" in rule["Properties"]
+        for target in rule["Properties"]["Targets"]
+        if "Fn::GetAtt" in target["Arn"] and target["Arn"]["Fn::GetAtt"][0] in functions
+    }
+    assert len(targets) >= 5  # the sweeps, the snapshots' refresh, reports, lake export
+    for function in targets:
+        dead = functions[function]["Properties"]["DeadLetterConfig"]["TargetArn"]
+        assert dead["Fn::GetAtt"][0] in alarmed, function
 
 
 def test_only_the_users_function_may_create_people_in_the_user_pool(dev):

@@ -311,9 +311,10 @@ def test_analytics_refresh_snapshots_computes_the_ones_of_a_past_day(
         tenant, user = connection.execute("SELECT tenant_id, user_id FROM memberships").fetchone()
         dashboard = uuid5(DEFAULT_DASHBOARD_NAMESPACE, f"{UUID(tenant)}:{UUID(user)}").hex
         connection.execute(
-            "INSERT INTO dashboard_snapshots VALUES "
+            "INSERT INTO dashboard_snapshots (tenant_id, user_id, dashboard_id, shape, today, "
+            'generation, start, "end", currency, widgets, expires_at, computed_at) VALUES '
             "(?, ?, ?, 'x', '2000-01-01', 0, '2000-01-01', '2000-01-31', 'BRL', '{}', "
-            "'2000-01-01 00:00:00')",
+            "'2000-01-02 03:00:00.000000', '2000-01-01 00:00:00.000000')",
             (tenant, user, dashboard),
         )
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from shared.analytics.snapshots import DashboardViews, _read_joined
 from shared.bootstrap import Container
 from shared.clock import FixedClock
-from shared.db.models import DashboardSnapshot
+from shared.db.models import Dashboard, DashboardSnapshot
 from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound
 from shared.services.access import Caller
@@ -52,14 +52,14 @@ def test_a_new_day_computes_the_snapshot_again(november: Books, clock: FixedCloc
 
 
 def test_the_day_is_the_workspaces_own(november: Books, clock: FixedClock):
-    """20 Nov, 23:30 in São Paulo is already 21 Nov in UTC: the snapshot of the 20th holds."""
+    """São Paulo is three hours behind UTC: 01:00 UTC on the 21st is still the 20th there."""
     dashboard_id = _default_id(november.actor)
-    clock.set(clock.now().replace(hour=20))  # 17:00 in São Paulo
+    clock.set(clock.now().replace(hour=20))  # 17:00 on the 20th in São Paulo
     _data(november.actor, dashboard_id)
 
-    clock.set(clock.now().replace(hour=23) + timedelta(minutes=30))  # 20:30 there
+    clock.set(clock.now().replace(hour=1) + timedelta(days=1))  # 22:00 on the 20th there
     assert _data(november.actor, dashboard_id)["cached"] is True
-    clock.set(clock.now() + timedelta(hours=3, minutes=30))  # 00:00 of the 21st there
+    clock.set(clock.now().replace(hour=3))  # 00:00 on the 21st there
     assert _data(november.actor, dashboard_id)["cached"] is False
 
 
@@ -146,6 +146,7 @@ def test_someone_who_left_the_workspace_is_served_nothing(november: Books, conta
         container.analytics.dashboard_data(stranger, dashboard_id)
 
 
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_the_one_statement_read_is_the_join_it_stands_for(november: Books, container: Container):
     """On PostgreSQL ``dashboard_view`` (migration 0014) must answer what the ORM join does."""
     dashboard_id = str(uuid4())
@@ -226,3 +227,46 @@ def test_rebuilding_the_rollups_computes_the_snapshots_again(november: Books, co
     assert after["cached"] is True
     assert after["generation"] > before["generation"]
     assert after["widgets"] == before["widgets"]
+
+
+def test_a_dashboard_that_cannot_be_computed_loses_its_snapshot_not_the_change(
+    november: Books, container: Container
+):
+    default = _default_id(november.actor)  # before another is saved: then it lists that one
+    _data(november.actor, default)
+    broken = str(uuid4())
+    ok(
+        november.actor.put(f"/v1/analytics/dashboards/{broken}", {"name": "Meu", "widgets": []}),
+        201,
+    )
+    _data(november.actor, broken)
+    tenant_id = UUID(str(november.actor.tenant_id))
+    with container.unit_of_work(tenant_id, None) as uow:  # as code that no longer knows it
+        table = Dashboard.__table__
+        uow.session.execute(
+            table.update()
+            .where(table.c.id == UUID(broken))
+            .values(widgets=[{"id": "x", "type": "gone", "settings": {}}])
+        )
+        uow.commit()
+
+    november.add("-40.00", "2026-11-19", "supermarket", "PADARIA")
+
+    served = _data(november.actor, default)
+    assert served["cached"] is True
+    assert served["widgets"]["kpis"]["figures"]["expenses"]["value"] == "1590"
+    assert [row.dashboard_id for row in _snapshots(container, tenant_id)] == [UUID(default)]
+
+
+def test_a_new_description_reaches_the_snapshots_lists(november: Books):
+    dashboard_id = _default_id(november.actor)
+    bought = november.add("-30.00", "2026-11-19", "supermarket", "PADARIA", merchant="Padaria")
+    _data(november.actor, dashboard_id)
+
+    # Same merchant, same amount: the rollups' sums do not move, the listed text does.
+    november.edit(bought, description="PADARIA DO BAIRRO")
+    served = _data(november.actor, dashboard_id)
+
+    assert served["cached"] is True
+    recent = served["widgets"]["recent_transactions"]["transactions"]
+    assert "PADARIA DO BAIRRO" in [item["description"] for item in recent]

@@ -1,8 +1,10 @@
 """dashboard snapshots: each person's dashboards for their default period, kept ahead
 
 One row per (workspace, person, dashboard): the widgets' data as JSON text, with what it was
-computed for (rollup generation, local day, period, currency, widgets). A tenant table under
-row-level security, like every other.
+computed for (rollup generation, local day, period, currency, widgets) and when that day ends
+there (``expires_at``: the refresh computes it again then). A tenant table under row-level
+security, like every other; the relay role may see which workspaces have snapshots due, and no
+other column.
 
 On PostgreSQL, ``dashboard_view`` answers everything opening a dashboard needs — the
 workspace's time zone and currency, the caller's membership, the rollup generation, the saved
@@ -21,7 +23,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db.migrations.rls import configured_role, tenant_isolation
+from shared.db.migrations.rls import configured_role, policy, tenant_isolation
 
 revision = "0014"
 down_revision = "0013"
@@ -87,6 +89,7 @@ def upgrade() -> None:
         sa.Column("end", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("widgets", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
@@ -101,10 +104,18 @@ def upgrade() -> None:
             "tenant_id", "user_id", "dashboard_id", name=op.f("pk_dashboard_snapshots")
         ),
     )
+    with op.batch_alter_table("dashboard_snapshots", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_dashboard_snapshots_expires_at"), ["expires_at"], unique=False
+        )
     if op.get_bind().dialect.name == "postgresql":
         app_role = configured_role("app_role", "fluxo_app")
+        relay_role = configured_role("relay_role", "fluxo_relay")
         op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_snapshots TO "{app_role}"')
         tenant_isolation("dashboard_snapshots")
+        # The refresh's search: which workspaces have snapshots of a day gone by, nothing more.
+        op.execute(f'GRANT SELECT (tenant_id, expires_at) ON dashboard_snapshots TO "{relay_role}"')
+        policy("dashboard_snapshots", "true", None, name="relay", command="SELECT", to=relay_role)
         op.execute(VIEW_FUNCTION)
 
 
