@@ -699,10 +699,14 @@ def analytics_refresh_snapshots() -> None:
     since they were computed (what a schedule does every 15 minutes in AWS), so the day's first
     opening of a dashboard is served, not computed."""
     container = _container()
-    refreshed = container.analytics.refresh_day()
-    typer.echo(f"{len(refreshed)} workspace(s) refreshed")
-    for tenant_id in refreshed:
+    run = container.analytics.refresh_day()
+    typer.echo(f"{len(run.refreshed)} workspace(s) refreshed")
+    for tenant_id in run.refreshed:
         typer.echo(f"  {tenant_id}")
+    for tenant_id, reason in run.failed:
+        typer.echo(f"error: workspace {tenant_id}: {reason}", err=True)
+    if run.failed:
+        raise typer.Exit(code=1)
 
 
 @analytics_app.command("export")

@@ -77,6 +77,12 @@ DATA_FORMAT = 1
 output changes, so that snapshots stored by the code before are computed again, not served."""
 
 
+KEPT_DAYS = 30
+"""A snapshot no opening has computed for this many days is dropped rather than kept ahead: a
+person who stopped looking costs nothing. (One who looks every day, always served, has it
+dropped too and pays one computed opening a month.)"""
+
+
 def shape_of(version: int, widgets: list[dict[str, Any]]) -> str:
     """What a snapshot must have been computed for besides the data: the dashboard's version
     and widgets (the default dashboard's widgets change with the code, not its version) and
@@ -205,9 +211,10 @@ def store(
     *,
     timezone: str,
     now: datetime,
+    opened: bool,
 ) -> None:
     """Keeps ``snapshot`` as the dashboard's, in place of the one before; it expires when its
-    day ends in ``timezone``."""
+    day ends in ``timezone``. ``opened``: computed for an opening (not ahead of one)."""
     table: Any = DashboardSnapshot.__table__
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -223,8 +230,14 @@ def store(
         "computed_at": now,
     }
     statement = insert(table).values(
-        tenant_id=tenant_id, user_id=user_id, dashboard_id=dashboard_id, **values
+        tenant_id=tenant_id,
+        user_id=user_id,
+        dashboard_id=dashboard_id,
+        opened_on=snapshot.today,
+        **values,
     )
+    if opened:
+        values["opened_on"] = snapshot.today
     # A request that computed at an older generation and stores after the consumer stored a
     # newer one leaves the newer in place.
     session.execute(
@@ -246,22 +259,19 @@ def forget(session: Session, tenant_id: UUID, user_id: UUID, dashboard_id: UUID)
     )
 
 
-def kept(session: Session, tenant_id: UUID) -> list[tuple[UUID, UUID]]:
-    """(person, dashboard) of every snapshot the workspace keeps for a member; those of people
-    who have left it are deleted."""
+def kept(session: Session, tenant_id: UUID, today: date) -> list[tuple[UUID, UUID]]:
+    """(person, dashboard) of every snapshot the workspace keeps; those of people who have left
+    it, and those not opened for ``KEPT_DAYS``, are deleted."""
     members = select(Membership.user_id).where(Membership.tenant_id == tenant_id)
     session.execute(
         delete(DashboardSnapshot).where(
-            DashboardSnapshot.tenant_id == tenant_id, DashboardSnapshot.user_id.not_in(members)
+            DashboardSnapshot.tenant_id == tenant_id,
+            DashboardSnapshot.user_id.not_in(members)
+            | (DashboardSnapshot.opened_on < today - timedelta(days=KEPT_DAYS)),
         )
     )
     rows = session.execute(
         select(DashboardSnapshot.user_id, DashboardSnapshot.dashboard_id)
-        .join(
-            Membership,
-            (Membership.tenant_id == DashboardSnapshot.tenant_id)
-            & (Membership.user_id == DashboardSnapshot.user_id),
-        )
         .where(DashboardSnapshot.tenant_id == tenant_id)
         .order_by(DashboardSnapshot.user_id, DashboardSnapshot.dashboard_id)
     )

@@ -553,6 +553,8 @@ class DashboardSnapshot(Base):
     """The widgets' data as JSON text: served without being parsed and written again."""
     expires_at: Mapped[datetime] = mapped_column(index=True)
     """When its day ends in the workspace's time zone: the refresh computes it again then."""
+    opened_on: Mapped[date] = mapped_column(Date)
+    """The last day an opening computed it (refreshes ahead of openings leave it)."""
     computed_at: Mapped[datetime]
 
 

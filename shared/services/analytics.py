@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -69,6 +69,8 @@ from shared.services.versions import check_version
 _log = logging.getLogger(__name__)
 DEFAULT_DASHBOARD_NAMESPACE = UUID("6f1d0c0e-3c55-4d0b-9a59-2f6a4f0c8e11")
 REBUILD_ATTEMPTS = 5
+REFRESH_MARGIN_SECONDS = 60.0
+"""A workspace's refresh is not started with less time than this left (a Lambda's timeout)."""
 SERIALIZATION_FAILURE = "40001"
 
 
@@ -109,6 +111,17 @@ class DashboardData:
         """Widget id → its data, in JSON form (amounts as decimal strings)."""
         widgets: dict[str, Any] = json.loads(self.document)
         return widgets
+
+
+@dataclass
+class DayRefresh:
+    """What a run of ``AnalyticsService.refresh_day`` did."""
+
+    refreshed: list[UUID]
+    failed: list[tuple[UUID, str]]
+    """Workspaces that failed, with why."""
+    left: int
+    """Workspaces due that were not started, for lack of time: the next run takes them."""
 
 
 class AnalyticsService:
@@ -321,7 +334,7 @@ class AnalyticsService:
         says (then it is computed again once), never older."""
         with self._uow(caller.tenant_id, caller.user_id) as uow:
             document = self._widgets(uow, caller.tenant_id, dashboard, period)
-            self._store(uow, dashboard, (period, generation, timezone), document)
+            self._store(uow, dashboard, (period, generation, timezone), document, opened=True)
             uow.commit()
         return document
 
@@ -332,14 +345,14 @@ class AnalyticsService:
         many it refreshed."""
         if not self._snapshots:
             return 0
-        people = kept(uow.session, tenant_id)
+        tenant = uow.tenants.get(tenant_id)
+        today = local_today(self._clock.now(), tenant.timezone)
+        people = kept(uow.session, tenant_id, today)
         if not people:
             return 0
-        tenant = uow.tenants.get(tenant_id)
         generation = uow.session.scalar(
             select(AnalyticsGeneration.generation).where(AnalyticsGeneration.tenant_id == tenant_id)
         )
-        today = local_today(self._clock.now(), tenant.timezone)
         period = (today.replace(day=1), month_end(today), tenant.base_currency, today)
         saved = {
             row.id: row
@@ -370,36 +383,43 @@ class AnalyticsService:
     ) -> int:
         """One snapshot computed again, in a savepoint: a dashboard that cannot be computed
         loses its snapshot (its next opening computes, and fails, on its own) instead of
-        failing the change the consumer applies."""
+        failing the change the consumer applies. The database's own failures (a lost
+        connection, a serialization failure, a deadlock) fail it, to be tried again. Every
+        caller has written before (a savepoint as SQLite's first statement would not open the
+        transaction around it)."""
         try:
             with uow.session.begin_nested():
                 document = self._widgets(uow, dashboard.tenant_id, dashboard, stamp[0])
-                self._store(uow, dashboard, stamp, document)
+                self._store(uow, dashboard, stamp, document, opened=False)
+        except OperationalError:
+            raise
         except Exception:
             _log.exception("the snapshot of dashboard %s could not be computed", dashboard.id)
             forget(uow.session, dashboard.tenant_id, dashboard.user_id, dashboard.id)
             return 0
         return 1
 
-    def refresh_day(self) -> list[UUID]:
+    def refresh_day(self, time_left: Callable[[], float] | None = None) -> DayRefresh:
         """Computes again the snapshots of every workspace where their day has ended, so the
-        day's first opening is served too; returns the workspaces refreshed. Run every quarter
-        of an hour: workspaces' midnights fall on different hours (and half hours). A workspace
-        that fails is logged and the others go on; then the run fails, naming how many."""
-        failed = 0
-        refreshed = []
-        for tenant_id in self._views.workspaces_due(self._clock.now()):
+        day's first opening is served too. Run every quarter of an hour: workspaces' midnights
+        fall on different hours (and half hours). A workspace that fails is logged and the
+        others go on. ``time_left`` (seconds): no workspace is started with less than a minute
+        left; the next run takes the rest, which are still due."""
+        run = DayRefresh([], [], 0)
+        due = self._views.workspaces_due(self._clock.now())
+        for number, tenant_id in enumerate(due):
+            if time_left is not None and time_left() < REFRESH_MARGIN_SECONDS:
+                run.left = len(due) - number
+                break
             try:
                 with self._uow(tenant_id, None) as uow:
                     if self.refresh_snapshots(uow, tenant_id):
-                        refreshed.append(tenant_id)
+                        run.refreshed.append(tenant_id)
                     uow.commit()
-            except Exception:
+            except Exception as error:
                 _log.exception("the snapshots of workspace %s could not be refreshed", tenant_id)
-                failed += 1
-        if failed:
-            raise RuntimeError(f"the snapshots of {failed} workspace(s) could not be refreshed")
-        return refreshed
+                run.failed.append((tenant_id, f"{type(error).__name__}: {error}"))
+        return run
 
     def _store(
         self,
@@ -407,9 +427,12 @@ class AnalyticsService:
         dashboard: Dashboard,
         stamp: tuple[tuple[date, date, str, date], int, str],
         document: str,
+        *,
+        opened: bool,
     ) -> None:
         """Stores ``document`` as the dashboard's snapshot; ``stamp``: the period it is of, the
-        generation it was computed at and the workspace's time zone."""
+        generation it was computed at and the workspace's time zone; ``opened``: computed for an
+        opening."""
         (start, end, currency, today), generation, timezone = stamp
         snapshot = Snapshot(_shape(dashboard), today, generation, start, end, currency, document)
         store(
@@ -420,6 +443,7 @@ class AnalyticsService:
             snapshot,
             timezone=timezone,
             now=uow.now(),
+            opened=opened,
         )
 
     def _widgets(

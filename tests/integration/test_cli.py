@@ -312,10 +312,10 @@ def test_analytics_refresh_snapshots_computes_the_ones_of_a_past_day(
         dashboard = uuid5(DEFAULT_DASHBOARD_NAMESPACE, f"{UUID(tenant)}:{UUID(user)}").hex
         connection.execute(
             "INSERT INTO dashboard_snapshots (tenant_id, user_id, dashboard_id, shape, today, "
-            'generation, start, "end", currency, widgets, expires_at, computed_at) VALUES '
-            "(?, ?, ?, 'x', '2000-01-01', 0, '2000-01-01', '2000-01-31', 'BRL', '{}', "
-            "'2000-01-02 03:00:00.000000', '2000-01-01 00:00:00.000000')",
-            (tenant, user, dashboard),
+            'generation, start, "end", currency, widgets, expires_at, opened_on, computed_at) '
+            "VALUES (?, ?, ?, 'x', '2000-01-01', 0, '2000-01-01', '2000-01-31', 'BRL', '{}', "
+            "'2000-01-02 03:00:00.000000', ?, '2000-01-01 00:00:00.000000')",
+            (tenant, user, dashboard, SystemClock().today().isoformat()),
         )
 
     output = _succeeded(fluxo("analytics", "refresh-snapshots"))

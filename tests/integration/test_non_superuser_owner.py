@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from shared.analytics.snapshots import DashboardViews
 from shared.bootstrap import Container, bootstrap
 from shared.db.migrate import upgrade
 from shared.db.models import OutboxEvent
 from shared.domain.access import Principal, Role
 from shared.domain.transactions import AccountKind
-from shared.services.access import Caller
+from shared.services.access import Caller, every_workspace
 from shared.services.accounts import NewAccount
 from shared.services.transactions import NewTransaction
 from shared.services.workspaces import NewWorkspace
@@ -98,3 +99,20 @@ def test_the_sweep_publishes_what_a_failed_delivery_left(container: Container) -
     container.__dict__.pop("relay", None)
     assert container.relay.sweep(older_than=timedelta(0)) == 1
     assert _unpublished(container) == 0
+
+
+def test_jobs_find_every_workspace_and_dashboards_are_served(container: Container) -> None:
+    """The jobs over every workspace list them as the relay role, and a dashboard opening
+    reads as the app role: both under the forced policies here."""
+    principal = Principal(uuid4(), None, frozenset({Role.OWNER}), email="dona@example.com")
+    view, _ = container.workspaces.create(principal, NewWorkspace(name="Casa"))
+    caller = Caller(principal, view.tenant.id)
+    dashboard_id = container.analytics.dashboards(caller)[0].id
+
+    first = container.analytics.dashboard_data(caller, dashboard_id)
+    second = container.analytics.dashboard_data(caller, dashboard_id)
+
+    assert (first.cached, second.cached) == (False, True)
+    assert every_workspace(container.db) == [view.tenant.id]
+    later = container.clock.now() + timedelta(days=2)
+    assert DashboardViews(container.db).workspaces_due(later) == [view.tenant.id]

@@ -325,8 +325,8 @@ def _insert(table: str, target: Tenant) -> tuple[str, dict[str, Any]]:
         "created_at, updated_at) VALUES (:id, :tenant, :user, 'Intrusa', '[]', 1, :now, :now)",
         "dashboard_snapshots": "INSERT INTO dashboard_snapshots (tenant_id, user_id, "
         'dashboard_id, shape, today, generation, start, "end", currency, widgets, expires_at, '
-        "computed_at) VALUES (:tenant, :user, :id, 'x', '1999-01-01', 0, '1999-01-01', "
-        "'1999-01-31', 'BRL', '{}', :now, :now)",
+        "opened_on, computed_at) VALUES (:tenant, :user, :id, 'x', '1999-01-01', 0, "
+        "'1999-01-01', '1999-01-31', 'BRL', '{}', :now, '1999-01-01', :now)",
         "budgets": "INSERT INTO budgets (id, tenant_id, name, amount, currency, frequency, "
         "period_starts, rollover, thresholds, starts_on, event_version, created_at, updated_at, "
         "version) VALUES (:id, :tenant, 'Intrusa', 1, 'BRL', 'monthly', 'calendar', false, "

@@ -3,17 +3,17 @@ computed for still holds, and is read in one statement (on PostgreSQL outside a 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import select, text
 
-from shared.analytics.snapshots import DashboardViews, _read_joined
+from shared.analytics.snapshots import KEPT_DAYS, DashboardViews, _read_joined
 from shared.bootstrap import Container
 from shared.clock import FixedClock
-from shared.db.models import Dashboard, DashboardSnapshot
+from shared.db.models import Dashboard, DashboardSnapshot, Tenant
 from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound
 from shared.services.access import Caller
@@ -199,22 +199,74 @@ def test_a_connection_the_server_dropped_is_replaced(november: Books, container:
     assert read.snapshot is not None
 
 
-def test_the_hourly_refresh_computes_a_new_days_snapshots_before_anyone_looks(
+def test_the_scheduled_refresh_computes_a_new_days_snapshots_before_anyone_looks(
     november: Books, container: Container, clock: FixedClock
 ):
     dashboard_id = _default_id(november.actor)
     _data(november.actor, dashboard_id)
     tenant_id = UUID(str(november.actor.tenant_id))
-    assert container.analytics.refresh_day() == []  # still the same day there
+    assert container.analytics.refresh_day().refreshed == []  # still the same day there
 
     clock.set(clock.now() + timedelta(days=1))
-    refreshed = container.analytics.refresh_day()
+    run = container.analytics.refresh_day()
     served = _data(november.actor, dashboard_id)
 
-    assert refreshed == [tenant_id]
+    assert (run.refreshed, run.failed, run.left) == ([tenant_id], [], 0)
     assert served["cached"] is True
-    assert [row.today.isoformat() for row in _snapshots(container, tenant_id)] == ["2026-11-21"]
-    assert container.analytics.refresh_day() == []
+    (row,) = _snapshots(container, tenant_id)
+    assert (row.today.isoformat(), row.opened_on.isoformat()) == ("2026-11-21", "2026-11-20")
+    assert row.expires_at == datetime(2026, 11, 22, 3, tzinfo=UTC)  # midnight in São Paulo
+    assert container.analytics.refresh_day().refreshed == []
+
+
+def test_a_snapshot_nobody_opened_for_a_month_is_dropped_not_kept(
+    november: Books, container: Container, clock: FixedClock
+):
+    dashboard_id = _default_id(november.actor)
+    _data(november.actor, dashboard_id)
+    tenant_id = UUID(str(november.actor.tenant_id))
+
+    clock.set(clock.now() + timedelta(days=KEPT_DAYS))
+    assert container.analytics.refresh_day().refreshed == [tenant_id]
+    clock.set(clock.now() + timedelta(days=1))
+    assert container.analytics.refresh_day().refreshed == []
+
+    assert _snapshots(container, tenant_id) == []
+    assert _data(november.actor, dashboard_id)["cached"] is False  # and it is kept again
+    assert len(_snapshots(container, tenant_id)) == 1
+
+
+def test_a_workspace_that_fails_is_reported_and_the_others_go_on(
+    november: Books, container: Container, clock: FixedClock, new_actor
+):
+    other: Actor = new_actor("Bia")
+    for actor in (november.actor, other):
+        _data(actor, _default_id(actor))
+    broken = UUID(str(november.actor.tenant_id))
+    with container.db.admin_session() as session:  # a time zone the code does not know
+        session.execute(
+            Tenant.__table__.update().where(Tenant.id == broken).values(timezone="Marte/Olimpo")
+        )
+        session.commit()
+
+    clock.set(clock.now() + timedelta(days=1))
+    run = container.analytics.refresh_day()
+
+    assert run.refreshed == [UUID(str(other.tenant_id))]
+    assert [tenant_id for tenant_id, _ in run.failed] == [broken]
+    assert "Marte/Olimpo" in run.failed[0][1]
+
+
+def test_a_run_short_of_time_leaves_the_rest_to_the_next(
+    november: Books, container: Container, clock: FixedClock
+):
+    _data(november.actor, _default_id(november.actor))
+    clock.set(clock.now() + timedelta(days=1))
+
+    run = container.analytics.refresh_day(time_left=lambda: 59.0)
+
+    assert (run.refreshed, run.left) == ([], 1)
+    assert container.analytics.refresh_day(time_left=lambda: 600.0).refreshed != []
 
 
 def test_rebuilding_the_rollups_computes_the_snapshots_again(november: Books, container: Container):

@@ -2,7 +2,8 @@
 
 One row per (workspace, person, dashboard): the widgets' data as JSON text, with what it was
 computed for (rollup generation, local day, period, currency, widgets) and when that day ends
-there (``expires_at``: the refresh computes it again then). A tenant table under row-level
+there (``expires_at``: the refresh computes it again then), and the last day an opening
+computed it (``opened_on``: one not opened for a while is dropped, not kept ahead forever). A tenant table under row-level
 security, like every other; the relay role may see which workspaces have snapshots due, and no
 other column.
 
@@ -90,6 +91,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("widgets", sa.Text(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],

@@ -4,7 +4,9 @@ The jobs that go over every workspace — the scheduled reports and the lake exp
 functions' login, to which row-level security applies (it is neither a superuser nor the
 tables' owner in AWS), so listing ``tenants`` found none of them there. They list them as the
 relay role instead, which may read the ``id`` column of every workspace and nothing else; each
-workspace is then read in a session scoped to it, as before.
+workspace is then read in a session scoped to it, as before. The relay may read two columns of
+``memberships`` because the members' policy on ``tenants`` reads them; the memberships' own
+policies show it no row.
 
 Revision ID: 0015
 Revises: 0014
@@ -28,10 +30,15 @@ def upgrade() -> None:
         relay_role = configured_role("relay_role", "fluxo_relay")
         op.execute(f'GRANT SELECT (id) ON tenants TO "{relay_role}"')
         policy("tenants", "true", None, name="relay", command="SELECT", to=relay_role)
+        # The members' policy on tenants reads memberships; PostgreSQL checks the privilege
+        # on what a policy reads unless the planner drops the policy (as it does today beside
+        # the relay's "true"): the two columns, of which the relay sees no row.
+        op.execute(f'GRANT SELECT (tenant_id, user_id) ON memberships TO "{relay_role}"')
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         relay_role = configured_role("relay_role", "fluxo_relay")
+        op.execute(f'REVOKE SELECT (tenant_id, user_id) ON memberships FROM "{relay_role}"')
         op.execute("DROP POLICY tenants_relay ON tenants")
         op.execute(f'REVOKE SELECT (id) ON tenants FROM "{relay_role}"')
