@@ -113,6 +113,12 @@ class DashboardData:
         return widgets
 
 
+Period = tuple[date, date, str, date]
+"""(start, end, currency, today) of a dashboard's data."""
+Stamp = tuple[Period, int, str]
+"""A snapshot's period, the generation it was computed at, and the workspace's time zone."""
+
+
 @dataclass
 class DayRefresh:
     """What a run of ``AnalyticsService.refresh_day`` did."""
@@ -325,7 +331,7 @@ class AnalyticsService:
         self,
         caller: Caller,
         dashboard: Dashboard,
-        period: tuple[date, date, str, date],
+        period: Period,
         generation: int,
         timezone: str,
     ) -> str:
@@ -379,7 +385,7 @@ class AnalyticsService:
         self,
         uow: UnitOfWork,
         dashboard: Dashboard,
-        stamp: tuple[tuple[date, date, str, date], int, str],
+        stamp: Stamp,
     ) -> int:
         """One snapshot computed again, in a savepoint: a dashboard that cannot be computed
         loses its snapshot (its next opening computes, and fails, on its own) instead of
@@ -425,7 +431,7 @@ class AnalyticsService:
         self,
         uow: UnitOfWork,
         dashboard: Dashboard,
-        stamp: tuple[tuple[date, date, str, date], int, str],
+        stamp: Stamp,
         document: str,
         *,
         opened: bool,
@@ -451,15 +457,13 @@ class AnalyticsService:
         uow: UnitOfWork,
         tenant_id: UUID,
         dashboard: Dashboard,
-        period: tuple[date, date, str, date],
+        period: Period,
     ) -> str:
         """The dashboard's data for the period, as JSON text."""
         board = self._board(uow, tenant_id, period)
         return json.dumps(to_json(board.data([Widget(**w) for w in dashboard.widgets])))
 
-    def _board(
-        self, uow: UnitOfWork, tenant_id: UUID, period: tuple[date, date, str, date]
-    ) -> Board:
+    def _board(self, uow: UnitOfWork, tenant_id: UUID, period: Period) -> Board:
         start, end, currency, today = period
         categories = load_categories(uow.session, tenant_id)
         children: dict[UUID | None, list[UUID]] = {}

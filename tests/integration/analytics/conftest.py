@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from shared.bootstrap import Container, bootstrap
 from shared.clock import FixedClock
+from shared.domain.access import Role
 from shared.identity.local import LocalDevIssuer
 from shared.settings import Settings
-from tests.support.api import Actor, categories_by_slug, ok
+from tests.support.api import Actor, categories_by_slug, ok, token_for
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -77,6 +79,16 @@ class Books:
 
     def delete(self, transaction: dict[str, Any]) -> None:
         ok(self.actor.delete(f"/v1/transactions/{transaction['id']}"), 204)
+
+    def invite_viewer(self, container: Container, email: str = "vera@example.com") -> Actor:
+        """A viewer of this workspace, acting through the API with a token of their own."""
+        workspace = self.actor.tenant_id
+        invitation = {"email": email, "role": "viewer"}
+        ok(self.actor.post(f"/v1/workspaces/{workspace}/members", invitation), 201)
+        members = ok(self.actor.get(f"/v1/workspaces/{workspace}/members"))
+        user_id = UUID(next(m["user_id"] for m in members if m["email"] == email))
+        token = token_for(container, user_id, workspace, Role.VIEWER)
+        return Actor(self.actor.client, token, user_id, workspace)
 
     def metrics(self, **params: Any) -> Any:
         return ok(self.actor.get("/v1/analytics/metrics", params=params))

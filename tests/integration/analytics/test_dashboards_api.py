@@ -9,9 +9,8 @@ from uuid import uuid4
 import pytest
 
 from shared.bootstrap import Container
-from shared.domain.access import Role
 from tests.integration.analytics.conftest import Books
-from tests.support.api import Actor, ok, problem, token_for
+from tests.support.api import Actor, ok, problem
 
 NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
 
@@ -226,21 +225,7 @@ def test_another_persons_dashboard_is_not_found(books: Books, container: Contain
     dashboard_id = str(uuid4())
     body = {"name": "Meu", "widgets": [{"type": "kpis"}]}
     ok(books.actor.put(f"/v1/analytics/dashboards/{dashboard_id}", body), 201)
-    workspace = books.actor.tenant_id
-    ok(
-        books.actor.post(
-            f"/v1/workspaces/{workspace}/members", {"email": "vera@example.com", "role": "viewer"}
-        ),
-        201,
-    )
-    members = ok(books.actor.get(f"/v1/workspaces/{workspace}/members"))
-    vera_id = next(m["user_id"] for m in members if m["email"] == "vera@example.com")
-    viewer = Actor(
-        books.actor.client,
-        token_for(container, vera_id, workspace, Role.VIEWER),
-        vera_id,
-        workspace,
-    )
+    viewer = books.invite_viewer(container)
     stranger: Actor = new_actor("Caio")
 
     for other in (viewer, stranger):

@@ -18,7 +18,7 @@ from shared.domain.access import Principal, Role
 from shared.domain.errors import NotFound
 from shared.services.access import Caller
 from tests.integration.analytics.conftest import Books
-from tests.support.api import Actor, ok, token_for
+from tests.support.api import Actor, ok
 
 
 def _default_id(actor: Actor) -> str:
@@ -96,21 +96,7 @@ def test_deleting_a_dashboard_deletes_its_snapshot(books: Books, container: Cont
 
 
 def test_the_consumer_refreshes_every_members_snapshot(november: Books, container: Container):
-    workspace = november.actor.tenant_id
-    ok(
-        november.actor.post(
-            f"/v1/workspaces/{workspace}/members", {"email": "vera@example.com", "role": "viewer"}
-        ),
-        201,
-    )
-    members = ok(november.actor.get(f"/v1/workspaces/{workspace}/members"))
-    vera_id = next(m["user_id"] for m in members if m["email"] == "vera@example.com")
-    viewer = Actor(
-        november.actor.client,
-        token_for(container, vera_id, workspace, Role.VIEWER),
-        vera_id,
-        workspace,
-    )
+    viewer = november.invite_viewer(container)
     hers, mine = _default_id(viewer), _default_id(november.actor)
     _data(viewer, hers)
     _data(november.actor, mine)
@@ -125,14 +111,7 @@ def test_the_consumer_refreshes_every_members_snapshot(november: Books, containe
 
 def test_someone_who_left_the_workspace_is_served_nothing(november: Books, container: Container):
     workspace = UUID(str(november.actor.tenant_id))
-    ok(
-        november.actor.post(
-            f"/v1/workspaces/{workspace}/members", {"email": "vera@example.com", "role": "viewer"}
-        ),
-        201,
-    )
-    members = ok(november.actor.get(f"/v1/workspaces/{workspace}/members"))
-    vera_id = UUID(next(m["user_id"] for m in members if m["email"] == "vera@example.com"))
+    vera_id = november.invite_viewer(container).user_id
     vera = Caller(Principal(vera_id, workspace, frozenset({Role.VIEWER})), workspace)
     dashboard_id = container.analytics.dashboards(vera)[0].id
     container.analytics.dashboard_data(vera, dashboard_id)  # her snapshot is stored
