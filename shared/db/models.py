@@ -500,7 +500,7 @@ class MerchantRollup(Base):
 
 class AnalyticsGeneration(Base):
     """Counts the changes to a workspace's rollups: cached analytics carry the generation they
-    were computed at, so a change makes them unreachable (``shared.analytics.cache``)."""
+    were computed at, so a change makes them unreachable (``shared.services.analytics``)."""
 
     __tablename__ = "analytics_generations"
 
