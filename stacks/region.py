@@ -10,7 +10,7 @@ follows it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import ArnFormat, Duration, Environment, Stack, Stage, Tags
 from aws_cdk import aws_events as events
@@ -93,6 +93,7 @@ class ServiceStack(Stack):
             + ("" if primary else " (warm standby)"),
         )
         tag_stack(self, config)
+        self.primary = primary
         self.key = kms.Key(
             self,
             "Key",
@@ -159,47 +160,29 @@ class ServiceStack(Stack):
             contexts=API_CONTEXTS,
             sizing=API_SIZING,
         )
-        self.outbox_sweep = FluxoFunction(
-            self,
+        # A secondary cluster has no writer: the standby's sweeps wait disabled until it is
+        # promoted (runbook).
+        self.outbox_sweep = self._sweep(
             "OutboxSweep",
-            defaults=self.defaults,
+            every=Duration.minutes(5),
+            schedule_description="Fluxo: publish what the outbox still holds",
             context="outbox",
             description="Publishes committed events that were never delivered",
             timeout=Duration.minutes(2),
-            reserved_concurrency=1,
         )
-        sweep = self.events.add_schedule(
-            "OutboxSweepSchedule",
-            schedule=events.Schedule.rate(Duration.minutes(5)),
-            target_function=self.outbox_sweep.function,
-            description="Fluxo: publish what the outbox still holds",
-        )
-        if not primary:
-            # A secondary cluster has no writer: the standby sweeps once promoted (runbook).
-            cast(events.CfnRule, sweep.node.default_child).state = "DISABLED"
         # Dashboards' snapshots hold for their workspace's local day: after each midnight
         # (within 15 minutes: midnights fall on different hours and half hours) they are
         # computed again, before anyone looks.
-        self.snapshots_refresh = FluxoFunction(
-            self,
+        self.snapshots_refresh = self._sweep(
             "SnapshotsRefresh",
-            defaults=self.defaults,
+            every=Duration.minutes(15),
+            schedule_description="Fluxo: dashboards' snapshots for the new day, every 15 minutes",
             context="analytics",
             handler="snapshots_schedule.handler",
             description="Computes dashboards' snapshots again where a new day has begun",
             memory_mb=1024,
             timeout=Duration.minutes(15),
-            reserved_concurrency=1,
         )
-        self.database.grant_connect(self.snapshots_refresh.role)
-        refresh = self.events.add_schedule(
-            "SnapshotsRefreshSchedule",
-            schedule=events.Schedule.rate(Duration.minutes(15)),
-            target_function=self.snapshots_refresh.function,
-            description="Fluxo: dashboards' snapshots for the new day, every 15 minutes",
-        )
-        if not primary:
-            cast(events.CfnRule, refresh.node.default_child).state = "DISABLED"
         # Invitations create the invitee in the user pool (or find them there).
         self.identity.user_pool.grant(
             self.api.functions["users"].role,
@@ -220,32 +203,23 @@ class ServiceStack(Stack):
         ]
         for consumer in self.consumers:
             self.database.grant_connect(consumer.function.role)
-        for function in [*self.api.functions.values(), self.outbox_sweep]:
+        for function in self.api.functions.values():
             self.database.grant_connect(function.role)
+        for function in [*self.api.functions.values(), self.outbox_sweep]:
             self.events.bus.grant_put_events_to(function.role)
         # Notifications: the consumer sends what an alert causes, the sweep every five minutes
         # what is due (retries, the end of quiet hours); only those two may send.
         self.notifications = Notifications(self, "Notifications", config=config)
-        self.notifications_sweep = FluxoFunction(
-            self,
+        self.notifications_sweep = self._sweep(
             "NotificationsSweep",
-            defaults=self.defaults,
+            every=Duration.minutes(5),
+            schedule_description="Fluxo: send the notifications that are due",
             context="notifications",
             handler="sweep.handler",
             description="Sends due notifications: retries, quiet hours ended, dead attempts",
             environment=self.notifications.environment,
             timeout=Duration.minutes(5),
-            reserved_concurrency=1,
         )
-        self.database.grant_connect(self.notifications_sweep.role)
-        notification_sweep = self.events.add_schedule(
-            "NotificationsSweepSchedule",
-            schedule=events.Schedule.rate(Duration.minutes(5)),
-            target_function=self.notifications_sweep.function,
-            description="Fluxo: send the notifications that are due",
-        )
-        if not primary:
-            cast(events.CfnRule, notification_sweep.node.default_child).state = "DISABLED"
         senders = [self.notifications_sweep.role]
         for consumer in self.consumers:
             if consumer.spec.name == "notifications":
@@ -347,6 +321,30 @@ class ServiceStack(Stack):
             ],
             alarms=[consumer.depth_alarm for consumer in self.consumers],
         )
+
+    def _sweep(
+        self,
+        construct_id: str,
+        *,
+        every: Duration,
+        schedule_description: str,
+        **function: Any,
+    ) -> FluxoFunction:
+        """A function run on a schedule, one run at a time, connected to the database: enabled
+        in the primary, deployed disabled in the standby (a secondary cluster has no writer)."""
+        sweep = FluxoFunction(
+            self, construct_id, defaults=self.defaults, reserved_concurrency=1, **function
+        )
+        self.database.grant_connect(sweep.role)
+        rule = self.events.add_schedule(
+            f"{construct_id}Schedule",
+            schedule=events.Schedule.rate(every),
+            target_function=sweep.function,
+            description=schedule_description,
+        )
+        if not self.primary:
+            cast(events.CfnRule, rule.node.default_child).state = "DISABLED"
+        return sweep
 
     def _call_models(self, function: FluxoFunction, config: StageConfig, region: str) -> None:
         regions = config.model_regions(region)
