@@ -202,12 +202,11 @@ def test_given_the_container_refuses_the_payload_then_invalid_and_the_secondary_
     secondary = _runtime(moto, SECONDARY)
     refusal = json.dumps({"status": 400, "where": "lines[3].date", "reason": "not a date"})
     with Stubber(primary) as stub_primary, Stubber(secondary) as stub_secondary:
-        stub_primary.add_client_error(
-            "invoke_endpoint",
-            service_error_code="ModelError",
-            service_message=f"Received client error (400) from primary with message {refusal}",
-            http_status_code=424,
-            modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": refusal},
+        _model_error(
+            stub_primary,
+            400,
+            refusal,
+            f"Received client error (400) from primary with message {refusal}",
         )
         client = SageMakerModelClient(
             ENDPOINT,
@@ -228,13 +227,7 @@ def test_given_a_model_error_500_when_invoking_then_the_secondary_answers(
     primary = _runtime(moto, PRIMARY)
     _answer_from(moto, SECONDARY, {"answered_by": SECONDARY})
     with Stubber(primary) as stub:
-        stub.add_client_error(
-            "invoke_endpoint",
-            service_error_code="ModelError",
-            service_message="Received server error (500)",
-            http_status_code=424,
-            modeled_fields={"OriginalStatusCode": 500, "OriginalMessage": "boom"},
-        )
+        _model_error(stub, 500, "boom", "Received server error (500)")
         client = SageMakerModelClient(
             ENDPOINT,
             [
@@ -341,13 +334,7 @@ def test_given_the_remote_container_refuses_through_the_relay_then_invalid_with_
     refusal = json.dumps({"status": 400, "where": "lines[0].amount", "reason": "not a number"})
     secondary = _runtime(moto, SECONDARY)
     with Stubber(secondary) as stub:
-        stub.add_client_error(
-            "invoke_endpoint",
-            service_error_code="ModelError",
-            service_message="Received client error (400)",
-            http_status_code=424,
-            modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": refusal},
-        )
+        _model_error(stub, 400, refusal, "Received client error (400)")
         event = {"region": SECONDARY, "endpoint": ENDPOINT, "body": json.dumps(PAYLOAD)}
         answer = relay(
             event, lambda _: secondary, endpoint=ENDPOINT, regions=frozenset({SECONDARY})
@@ -429,3 +416,15 @@ def test_the_relay_function_relays_to_the_region_of_its_environment(
     assert answer["status"] == 200
     assert json.loads(answer["body"]) == {"answered_by": SECONDARY}
     assert refused["code"] == "RelayFailed"
+
+
+def _model_error(stub: Stubber, status: int, original: str, message: str) -> None:
+    """What SageMaker answers when the container answered ``status``: a ModelError (HTTP 424)
+    carrying the container's status and body."""
+    stub.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message=message,
+        http_status_code=424,
+        modeled_fields={"OriginalStatusCode": status, "OriginalMessage": original},
+    )
